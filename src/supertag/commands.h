@@ -1,0 +1,23 @@
+/*
+ * commands.h - the supertag command table. One row per command; each
+ * command lives in cmd_<name>.c. Add a command by adding its declaration
+ * and its row here (keep rows sorted by name).
+ */
+#ifndef SUPERTAG_COMMANDS_H
+#define SUPERTAG_COMMANDS_H
+
+typedef int (*command_fn)(int argc, char **argv);
+
+struct command {
+    const char *name;
+    command_fn fn;
+    const char *summary;
+};
+
+/* Declarations of the commands (cmd_<name>.c). */
+
+/* Rows: {"name", cmd_name, "one-line summary"}. NULL-terminated. */
+#define SUPERTAG_COMMANDS                                                                          \
+    {NULL, NULL, NULL}
+
+#endif
