@@ -201,7 +201,7 @@ typedef struct resona_append_options {
 
 /**
  * Append `batch` as ONE new fragment (one 2.0 data file, fsynced) and ONE new
- * version (an Append transaction, inline and as _transactions/*.txn). If
+ * version (an Append transaction, inline and as _transactions/<v>-<uuid>.txn). If
  * another writer committed meanwhile, the handle reloads the latest version
  * and retries the commit (the data file is reused). On success the handle is
  * at the new version. Nulls in a non-nullable column, a vector column whose
