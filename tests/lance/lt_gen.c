@@ -36,6 +36,8 @@ static size_t s_len(uint64_t k)
 
 static void s_put(uint64_t k, char *dst)
 {
+    if (s_len(k) == 0)
+        return;
     char tmp[32];
     int n = snprintf(tmp, sizeof(tmp), "s%llu", (unsigned long long)k);
     for (uint64_t i = 0; i < k % 13 + 1; i++)
