@@ -678,10 +678,8 @@ int resona__writer_finish(lance_writer *w, Lt__DataFile **dfo, uint64_t *rows)
     memcpy(tail + 52, "LANC", 4);
     if ((rc = emit(w, tail, sizeof(tail))) < 0 || (rc = flush(w)) < 0)
         goto done;
-    if (fsync(w->fd) != 0) {
-        rc = resona__error_set_errno(RESONA_EIO, errno, "%s: fsync", w->path);
+    if ((rc = resona__io_fsync(w->fd, w->path)) < 0)
         goto done;
-    }
     /* DataFile */
     lt__data_file__init(&w->df);
     w->df.path = w->rel;
