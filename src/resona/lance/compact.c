@@ -321,8 +321,7 @@ static int compact_once(resona_table *t, const resona_compact_options *opts,
             stats->files_removed += oldp[k]->n_files + (oldp[k]->deletion_file != NULL);
     }
     rc = resona__manifest_commit(t, &next, &txn, idx, idx_len);
-    if (rc == 0)
-        committed = 1;
+    committed = t->committed;
 done:
     resona_scan_free(s);
     for (size_t i = 0; i < nout; i++)

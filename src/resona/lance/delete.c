@@ -252,8 +252,8 @@ int resona_table_delete(resona_table *t, const char *column, const char *const *
             next.max_fragment_id = (uint32_t)(nid ? nid - 1 : 0);
         }
         rc = resona__manifest_commit(t, &next, &txn, t->index_raw, t->index_len);
-        if (rc == 0) {
-            if (deleted_out)
+        if (t->committed) { /* linked: keep its deletion files, even if the reload failed */
+            if (deleted_out && rc == 0)
                 *deleted_out = total;
             plan_free(&p, nf, 1);
             break;

@@ -244,10 +244,24 @@ int resona__io_safe_relpath(const char *rel, size_t len)
     return 1;
 }
 
+/* Set when an allocation inside protobuf-c failed, so that a NULL from
+ * unpack can be told apart (ENOMEM) from malformed input (ECORRUPT). */
+static _Thread_local int pb_oom;
+
 static void *pb_alloc(void *data, size_t size)
 {
     (void)data;
-    return resona__malloc(size);
+    void *p = resona__malloc(size);
+    if (!p)
+        pb_oom = 1;
+    return p;
+}
+
+int resona__pb_oom(void)
+{
+    int o = pb_oom;
+    pb_oom = 0;
+    return o;
 }
 
 static void pb_free(void *data, void *ptr)

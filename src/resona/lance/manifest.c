@@ -177,9 +177,11 @@ int resona__manifest_decode(const uint8_t *buf, size_t len, const char *name, Lt
                                  name, mlen, pos, len);
     Lt__Manifest *m = lt__manifest__unpack(&resona__pb_alloc, mlen, buf + pos + 4);
     if (!m)
-        return resona__error_set(RESONA_ECORRUPT,
-                                 "%s: cannot decode the Manifest message at offset %" PRIu64, name,
-                                 pos + 4);
+        return resona__pb_oom() ? RESONA_ENOMEM
+                                : resona__error_set(RESONA_ECORRUPT,
+                                                    "%s: cannot decode the Manifest message at "
+                                                    "offset %" PRIu64,
+                                                    name, pos + 4);
     if (m->has_index_section) {
         uint64_t ip = m->index_section;
         if (ip > pos || pos - ip < 4) {
@@ -349,8 +351,10 @@ static int table_derive(resona_table *t, const char *mname)
     if (t->index_raw) {
         t->index = lt__index_section__unpack(&resona__pb_alloc, t->index_len, t->index_raw);
         if (!t->index)
-            return resona__error_set(RESONA_ECORRUPT, "%s: cannot decode the index section",
-                                     mname);
+            return resona__pb_oom() ? RESONA_ENOMEM
+                                    : resona__error_set(RESONA_ECORRUPT,
+                                                        "%s: cannot decode the index section",
+                                                        mname);
         t->index_names = resona__calloc(t->index->n_indices ? t->index->n_indices : 1,
                                         sizeof(char *));
         if (!t->index_names)
@@ -418,6 +422,7 @@ int resona__table_load(resona_table *t, uint64_t version)
     /* success: swap in */
     table_clear_version(t);
     nt.path = t->path;
+    nt.committed = t->committed;
     *t = nt;
     memset(&nt, 0, sizeof(nt));
 done:
@@ -484,6 +489,7 @@ int resona__manifest_commit(resona_table *t, Lt__Manifest *next, Lt__Transaction
     uint8_t *txn_buf = NULL, *man_buf = NULL, *file = NULL;
     int linked = 0, txn_written = 0;
 
+    t->committed = 0;
     if ((rc = resona__io_uuid(uuid)) < 0)
         return rc;
     uint64_t newv = t->version + 1;
@@ -595,6 +601,7 @@ int resona__manifest_commit(resona_table *t, Lt__Manifest *next, Lt__Transaction
         goto done;
     }
     linked = 1;
+    t->committed = 1;
     unlink(tmp_path);
     if ((rc = resona__io_fsync_dir(vdir)) < 0)
         goto done;

@@ -161,7 +161,8 @@ int resona__lfile_open(const char *path, uint64_t expect_size, lance_file **out)
         goto done;
     f->desc = lf__file_descriptor__unpack(&resona__pb_alloc, gsz, gb0);
     if (!f->desc) {
-        rc = corrupt(f, gp, "cannot decode the FileDescriptor in global buffer 0");
+        rc = resona__pb_oom() ? RESONA_ENOMEM
+                              : corrupt(f, gp, "cannot decode the FileDescriptor in global buffer 0");
         goto done;
     }
     f->rows = f->desc->length;
@@ -386,7 +387,7 @@ int resona__lfile_column(lance_file *f, uint32_t col, resona_type type, uint32_t
         goto done;
     cm = lf__column_metadata__unpack(&resona__pb_alloc, (size_t)len, buf);
     if (!cm) {
-        rc = corrupt(f, pos, "cannot decode column metadata");
+        rc = resona__pb_oom() ? RESONA_ENOMEM : corrupt(f, pos, "cannot decode column metadata");
         goto done;
     }
     if (cm->n_pages > 0) {
@@ -446,7 +447,8 @@ int resona__lfile_column(lance_file *f, uint32_t col, resona_type type, uint32_t
         }
         any = lf__any__unpack(&resona__pb_alloc, enc.len, enc.data);
         if (!any || !any->type_url || !any->has_value) {
-            rc = bad(&x, "cannot decode the page encoding (Any)");
+            rc = !any && resona__pb_oom() ? RESONA_ENOMEM
+                                          : bad(&x, "cannot decode the page encoding (Any)");
             goto done;
         }
         const char *tu = any->type_url;
@@ -460,7 +462,7 @@ int resona__lfile_column(lance_file *f, uint32_t col, resona_type type, uint32_t
         }
         ae = lf__array_encoding__unpack(&resona__pb_alloc, any->value.len, any->value.data);
         if (!ae) {
-            rc = bad(&x, "cannot decode the ArrayEncoding");
+            rc = resona__pb_oom() ? RESONA_ENOMEM : bad(&x, "cannot decode the ArrayEncoding");
             goto done;
         }
         if ((rc = plan_page(&x, ae, type, dim)) < 0)

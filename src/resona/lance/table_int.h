@@ -48,6 +48,8 @@ struct resona_table {
     int nested;              /* schema has child fields */
     int format;              /* enum lance_format */
     const char *format_str;  /* borrowed or static */
+    int committed;           /* last resona__manifest_commit linked its version (even if the
+                                reload after it failed): its files must be kept */
 };
 
 /* ---- manifest.c ---- */
@@ -81,7 +83,8 @@ int resona__table_load(resona_table *t, uint64_t version);
  * transaction `txn` (read_version and uuid are filled in here) and the
  * IndexSection bytes `index_raw` (may be NULL). Writes the .txn file and the
  * manifest via temp file + link(). RESONA_ECONFLICT if the version exists.
- * On success the handle is reloaded at the new version.
+ * On success the handle is reloaded at the new version. t->committed tells
+ * whether the version was linked, also when the reload after it failed.
  */
 int resona__manifest_commit(resona_table *t, Lt__Manifest *next, Lt__Transaction *txn,
                             const uint8_t *index_raw, size_t index_len);
