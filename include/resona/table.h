@@ -208,6 +208,9 @@ typedef struct resona_append_options {
  * dim does not match, or an unknown column name: RESONA_EINVALID. A table
  * whose data format is not 2.0: RESONA_EUNSUPPORTED naming the format.
  * A batch of 0 rows commits nothing and returns 0. opts may be NULL.
+ * In the rare case that the version was committed but reloading the handle
+ * then failed (e.g. RESONA_ENOMEM), the error is returned although the rows
+ * are in the table: refresh and check before retrying.
  */
 RESONA_EXTERN int resona_table_append(resona_table *table, const resona_batch *batch,
                                       const resona_append_options *opts);
