@@ -128,6 +128,7 @@ typedef struct fo_request {
     size_t body_len;
     int body_too_big;
     double recv_ms;
+    int fd; /* the client socket (to notice a client that gave up), or -1 */
 } fo_request;
 
 typedef struct fo_response {
