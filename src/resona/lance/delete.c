@@ -42,10 +42,10 @@ static int in_set(const char *const *sorted, size_t n, const char *s, size_t len
 }
 
 typedef struct del_plan {
-    Lt__DataFragment *upd;   /* updated copies (n_frag) */
+    Lt__DataFragment *upd; /* updated copies (n_frag) */
     Lt__DeletionFile *dfs;
-    int *state;              /* 0 unchanged, 1 updated, 2 removed */
-    char **written;          /* deletion files written (for cleanup) */
+    int *state;     /* 0 unchanged, 1 updated, 2 removed */
+    char **written; /* deletion files written (for cleanup) */
     size_t nwritten;
 } del_plan;
 

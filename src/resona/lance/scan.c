@@ -173,10 +173,9 @@ static int open_fragment(resona_scan *s)
                 if (k >= df->n_column_indices || df->column_indices[k] < 0)
                     break;
                 if (df->file_major_version != 2 || df->file_minor_version != 0) {
-                    return resona__error_set(RESONA_EUNSUPPORTED,
-                                             "%s: data file %s has format %u.%u (resona reads 2.0)",
-                                             t->path, df->path, df->file_major_version,
-                                             df->file_minor_version);
+                    return resona__error_set(
+                        RESONA_EUNSUPPORTED, "%s: data file %s has format %u.%u (resona reads 2.0)",
+                        t->path, df->path, df->file_major_version, df->file_minor_version);
                 }
                 if (!s->files[j]) {
                     char *p = resona__io_fmt("%s/data/%s", t->path, df->path);
