@@ -139,7 +139,7 @@ static int write_nodes(writer *w, int64_t now_ms)
         goto done;
     for (size_t i = 0; i < g->index_count; i++) {
         const st_rec *r = &g->recs[g->index[i]];
-        if ((rc = st_graph_read_raw(g, r, &raw)) < 0 || (rc = st_graph_checksum(g, r, &ck)) < 0)
+        if ((rc = st_graph_read_raw(g, r, &raw)) < 0)
             goto done;
         bind_sym(w, ins, 1, r->id);
         bind_str(w, ins, 2, r->name);
@@ -163,6 +163,12 @@ static int write_nodes(writer *w, int64_t now_ms)
             sqlite3_bind_null(ins, 7);
         sqlite3_bind_text(ins, 8, raw.ptr, (int)raw.len, SQLITE_STATIC);
         if ((rc = step(w, ins, "inserting into nodes")) < 0)
+            goto done;
+    }
+    /* checksums in a second pass: interleaving two tables' B-trees costs cache */
+    for (size_t i = 0; i < g->index_count; i++) {
+        const st_rec *r = &g->recs[g->index[i]];
+        if ((rc = st_graph_checksum(g, r, &ck)) < 0)
             goto done;
         bind_sym(w, sum, 1, r->id);
         sqlite3_bind_text(sum, 2, ck.ptr ? ck.ptr : "", (int)ck.len, SQLITE_STATIC);
@@ -1137,7 +1143,7 @@ int st_index_write(sqlite3 *db, st_graph *g, const char *export_name, int64_t no
     writer w = {db, g, exclusions, counts, {0}, {0}};
     memset(counts, 0, sizeof(*counts));
     int rc;
-    if ((rc = write_nodes(&w, now_ms)) < 0 || (rc = write_graph_tables(&w)) < 0 ||
+if ((rc = write_nodes(&w, now_ms)) < 0 || (rc = write_graph_tables(&w)) < 0 ||
         (rc = write_field_values(&w)) < 0 || (rc = write_supertag_metadata(&w)) < 0 ||
         (rc = write_system_field_sources(&w)) < 0 || (rc = write_explicit_types(&w)) < 0 ||
         (rc = write_target_supertags(&w)) < 0 || (rc = write_value_types(&w)) < 0)

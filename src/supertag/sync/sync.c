@@ -275,11 +275,18 @@ static int build(const st_sync_opts *o, st_graph *g, const char *tmp_path, st_sy
     }
     if (o->stop)
         sqlite3_progress_handler(db, 10000, progress_stop, (void *)o->stop);
+    /* Page cache: enough for the random-access index B-trees (~160 bytes a
+     * node), bounded; the table pages themselves are written once, in order. */
+    int cache_mb = o->cache_mb;
+    if (cache_mb <= 0) {
+        size_t want = g->index_count / 6000;
+        cache_mb = want < 16 ? 16 : (want > 256 ? 256 : (int)want);
+    }
     char pragmas[256];
     snprintf(pragmas, sizeof(pragmas),
              "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE; "
              "PRAGMA cache_size=-%d; PRAGMA temp_store=FILE;",
-             (o->cache_mb > 0 ? o->cache_mb : 64) * 1024);
+             cache_mb * 1024);
     if ((rc = st_index_exec(db, pragmas)) < 0 || (rc = st_index_create_schema(db)) < 0 ||
         (rc = st_index_exec(db, "BEGIN")) < 0 ||
         (rc = carry_exclusions(db, o->db_path, &excl)) < 0)
