@@ -28,6 +28,9 @@ python3 "$SOURCE_DIR/tests/sync/dump_index.py" --compare "$DB" "$GOLDEN" --schem
 [ "$(sqlite3 "$DB" "select count(*) from field_values_fts where field_values_fts match 'Stevenson'")" -ge 1 ] ||
   fail "field_values_fts"
 
+sqlite3 "$DB" "insert into field_values_fts(field_values_fts) values('integrity-check')" ||
+  fail "field_values_fts integrity-check"
+
 # unchanged export: nothing is written (same inode, same bytes, same mtime)
 before=$(stat -c '%i %Y %s' "$DB"); sum=$(sha256sum < "$DB")
 sleep 1
@@ -40,6 +43,16 @@ grep -q "up to date: 5242 nodes unchanged" "$T/out2" || { cat "$T/out2"; fail "n
 "$SUPERTAG" sync --force >/dev/null || fail "forced sync"
 [ "$(stat -c '%i' "$DB")" != "${before%% *}" ] || fail "--force did not rebuild"
 python3 "$SOURCE_DIR/tests/sync/dump_index.py" --compare "$DB" "$GOLDEN" >/dev/null || fail "forced rebuild differs"
+
+# field exclusions are user data: kept across a rebuild, and applied
+sqlite3 "$DB" "insert into field_exclusions (field_name, reason) values ('Author', 'test')"
+"$SUPERTAG" sync --force >/dev/null || fail "sync with an exclusion"
+[ "$(sqlite3 "$DB" "select field_name || '/' || reason from field_exclusions")" = "Author/test" ] ||
+  fail "field_exclusions not carried over"
+[ "$(sqlite3 "$DB" "select count(*) from field_values where field_name = 'Author'")" = 0 ] ||
+  fail "excluded field still extracted"
+[ "$(sqlite3 "$DB" "select count(*) from field_values")" -gt 400 ] || fail "other field values lost"
+sqlite3 "$DB" "delete from field_exclusions"
 
 # a changed node triggers a rebuild
 python3 - "$EXPORTS/_1liWSdbrpHY@2026-01-01.json" "$EXPORTS/_1liWSdbrpHY@2026-01-02.json" <<'PY'
