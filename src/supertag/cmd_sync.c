@@ -28,22 +28,21 @@ static void on_signal(int sig)
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: supertag sync [index] [-w ALIAS] [--export FILE | --export-dir DIR]\n"
-            "                     [--db-path FILE] [--force]\n\n"
-            "Index a Tana JSON export into the workspace's SQLite index (tana-index.db).\n"
-            "The index is rebuilt in a temporary file and renamed into place, so a failed\n"
-            "or interrupted sync keeps the previous index. An unchanged export is a no-op.\n\n"
-            "options:\n"
-            "  -w, --workspace ALIAS  workspace alias, nodeid or rootFileId (default: the\n"
-            "                         configured default, else \"main\")\n"
-            "  --export FILE          the export to index (default: the newest\n"
-            "                         *@YYYY-MM-DD.json in the export directory)\n"
-            "  --export-dir DIR       where to look for exports (default:\n"
-            "                         <data dir>/exports/<alias>)\n"
-            "  --db-path FILE         write this index instead of the workspace's\n"
-            "  --force                rebuild even when nothing changed\n"
-            "  -h, --help             this help\n");
+    fprintf(out, "usage: supertag sync [index] [-w ALIAS] [--export FILE | --export-dir DIR]\n"
+                 "                     [--db-path FILE] [--force]\n\n"
+                 "Index a Tana JSON export into the workspace's SQLite index (tana-index.db).\n"
+                 "The index is rebuilt in a temporary file and renamed into place, so a failed\n"
+                 "or interrupted sync keeps the previous index. An unchanged export is a no-op.\n\n"
+                 "options:\n"
+                 "  -w, --workspace ALIAS  workspace alias, nodeid or rootFileId (default: the\n"
+                 "                         configured default, else \"main\")\n"
+                 "  --export FILE          the export to index (default: the newest\n"
+                 "                         *@YYYY-MM-DD.json in the export directory)\n"
+                 "  --export-dir DIR       where to look for exports (default:\n"
+                 "                         <data dir>/exports/<alias>)\n"
+                 "  --db-path FILE         write this index instead of the workspace's\n"
+                 "  --force                rebuild even when nothing changed\n"
+                 "  -h, --help             this help\n");
 }
 
 static const char *arg_value(int argc, char **argv, int *i)
@@ -153,8 +152,8 @@ int cmd_sync(int argc, char **argv)
     } else if (cli_verbosity >= 0) {
         printf("Indexed %s\n", export_file);
         printf("  database:         %s\n", target_db);
-        printf("  nodes:            %zu (%zu added, %zu modified, %zu deleted)\n",
-               res.counts.nodes, res.added, res.modified, res.deleted);
+        printf("  nodes:            %zu (%zu added, %zu modified, %zu deleted)\n", res.counts.nodes,
+               res.added, res.modified, res.deleted);
         printf("  supertags:        %zu\n", res.counts.supertags);
         printf("  fields:           %zu\n", res.counts.fields);
         printf("  references:       %zu\n", res.counts.references);

@@ -392,7 +392,8 @@ int st_workspace_resolve(const st_paths *paths, const char *target, st_workspace
             alias = target;
         for (size_t i = 0; !ws && i < wss->u.obj.count; i++) {
             jt_val *w = wss->u.obj.members[i].val;
-            if (jt_streq(jt_get(w, "nodeid"), target) || jt_streq(jt_get(w, "rootFileId"), target)) {
+            if (jt_streq(jt_get(w, "nodeid"), target) ||
+                jt_streq(jt_get(w, "rootFileId"), target)) {
                 ws = w;
                 alias = wss->u.obj.members[i].key;
             }
@@ -408,13 +409,13 @@ int st_workspace_resolve(const st_paths *paths, const char *target, st_workspace
             rc = st_error_set(RESONA_ENOTFOUND, "Workspace not found: %s\nAvailable: %s", target,
                               avail);
         else
-            rc = st_error_set(RESONA_ENOTFOUND, "Workspace not found: %s\nNo workspaces configured.",
-                              target);
+            rc = st_error_set(RESONA_ENOTFOUND,
+                              "Workspace not found: %s\nNo workspaces configured.", target);
         goto done;
     }
     if (!st_workspace_alias_valid(alias)) {
-        rc = st_error_set(RESONA_EINVALID, "workspace alias '%s' cannot be used as a directory name",
-                          alias);
+        rc = st_error_set(RESONA_EINVALID,
+                          "workspace alias '%s' cannot be used as a directory name", alias);
         goto done;
     }
     out->alias = strdup(alias);

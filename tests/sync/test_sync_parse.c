@@ -50,16 +50,18 @@ static void expect_error(const char *text, const char *needle)
         collect c = {0};
         int rc = parse(text, chunk, NULL, &c);
         if (rc != RESONA_EINVALID || !strstr(st_error_message(), needle))
-            fail_msg("input %.60s (chunk %zu): rc %d, message '%s', expected '%s'", text, chunk,
-                     rc, st_error_message(), needle);
+            fail_msg("input %.60s (chunk %zu): rc %d, message '%s', expected '%s'", text, chunk, rc,
+                     st_error_message(), needle);
         jt_out_free(&c.json);
     }
 }
 
 static const char *good =
-    "{\"formatVersion\":1,\"editors\":[[\"a\",0]],\"workspaces\":{\"w\":\"{}\"},\"refIndex\":{\"x\":"
+    "{\"formatVersion\":1,\"editors\":[[\"a\",0]],\"workspaces\":{\"w\":\"{}\"},\"refIndex\":{"
+    "\"x\":"
     "[\"y\"]},\"docs\":[{\"id\":\"a\",\"props\":{\"name\":\"A\",\"created\":1765617400512,\"2\":"
-    "true,\"1\":null,\"z\":1.50,\"z\":2e21},\"children\":[\"b\"]},{\"id\":\"b\",\"props\":{\"name\":"
+    "true,\"1\":null,\"z\":1.50,\"z\":2e21},\"children\":[\"b\"]},{\"id\":\"b\",\"props\":{"
+    "\"name\":"
     "\"tab\\there \\u0001 \\u00e9\"}}]}";
 
 static void test_good_any_chunking(void **state)
@@ -70,10 +72,10 @@ static void test_good_any_chunking(void **state)
         assert_int_equal(parse(good, chunk, NULL, &c), 0);
         assert_int_equal(c.docs, 2);
         /* JS key order (index keys first), duplicate key keeps first slot, JS numbers */
-        assert_string_equal(c.json.ptr,
-                            "{\"id\":\"a\",\"props\":{\"1\":null,\"2\":true,\"name\":\"A\","
-                            "\"created\":1765617400512,\"z\":2e+21},\"children\":[\"b\"]}\n"
-                            "{\"id\":\"b\",\"props\":{\"name\":\"tab\\there \\u0001 \xc3\xa9\"}}\n");
+        assert_string_equal(
+            c.json.ptr, "{\"id\":\"a\",\"props\":{\"1\":null,\"2\":true,\"name\":\"A\","
+                        "\"created\":1765617400512,\"z\":2e+21},\"children\":[\"b\"]}\n"
+                        "{\"id\":\"b\",\"props\":{\"name\":\"tab\\there \\u0001 \xc3\xa9\"}}\n");
         jt_out_free(&c.json);
     }
 }
@@ -103,9 +105,11 @@ static void test_bad_inputs(void **state)
     expect_error("[1,2]", "top level is not an object");
     expect_error("{\"formatVersion\":1}", "no \"docs\" array");
     expect_error("{\"docs\":[]}", "no numeric \"formatVersion\"");
-    expect_error("{\"formatVersion\":\"1\",\"docs\":[]}", "\"formatVersion\" is not a number at byte 20");
+    expect_error("{\"formatVersion\":\"1\",\"docs\":[]}",
+                 "\"formatVersion\" is not a number at byte 20");
     expect_error("{\"formatVersion\":1,\"docs\":{}}", "\"docs\" is not an array at byte 27");
-    expect_error("{\"formatVersion\":1,\"docs\":[1]}", "an element of \"docs\" is not an object at byte 28");
+    expect_error("{\"formatVersion\":1,\"docs\":[1]}",
+                 "an element of \"docs\" is not an object at byte 28");
     expect_error("{\"formatVersion\":1,\"editors\":{},\"docs\":[]}", "\"editors\" is not an array");
     expect_error("{\"formatVersion\":1,\"docs\":[]} x", "invalid JSON at byte");
     expect_error("{\"formatVersion\":1,\"docs\":[],}", "invalid JSON at byte");
@@ -159,12 +163,21 @@ static void test_jsnum(void **state)
     static const struct {
         double v;
         const char *s;
-    } cases[] = {{0, "0"},           {-0.0, "0"},          {1, "1"},
-                 {1.5, "1.5"},       {0.1, "0.1"},         {1e21, "1e+21"},
-                 {1e20, "100000000000000000000"},          {123e-20, "1.23e-18"},
-                 {0.000001, "0.000001"}, {1e-7, "1e-7"},   {-2.5e-8, "-2.5e-8"},
-                 {1765617400512.0, "1765617400512"},       {0.30000000000000004, "0.30000000000000004"},
-                 {5e-324, "5e-324"}, {1.7976931348623157e308, "1.7976931348623157e+308"},
+    } cases[] = {{0, "0"},
+                 {-0.0, "0"},
+                 {1, "1"},
+                 {1.5, "1.5"},
+                 {0.1, "0.1"},
+                 {1e21, "1e+21"},
+                 {1e20, "100000000000000000000"},
+                 {123e-20, "1.23e-18"},
+                 {0.000001, "0.000001"},
+                 {1e-7, "1e-7"},
+                 {-2.5e-8, "-2.5e-8"},
+                 {1765617400512.0, "1765617400512"},
+                 {0.30000000000000004, "0.30000000000000004"},
+                 {5e-324, "5e-324"},
+                 {1.7976931348623157e308, "1.7976931348623157e+308"},
                  {123456789012345680000.0, "123456789012345680000"}};
     char buf[ST_JSNUM_MAX];
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -204,8 +217,10 @@ static void test_doc_types(void **state)
 {
     (void)state;
     assert_string_equal(graph_doc_error("{\"id\":\"a\",\"props\":{}}"), "");
-    assert_non_null(strstr(graph_doc_error("{\"props\":{}}"), "docs[0] at byte 27: \"id\" is missing"));
-    assert_non_null(strstr(graph_doc_error("{\"id\":5,\"props\":{}}"), "\"id\" is missing or not a string"));
+    assert_non_null(
+        strstr(graph_doc_error("{\"props\":{}}"), "docs[0] at byte 27: \"id\" is missing"));
+    assert_non_null(
+        strstr(graph_doc_error("{\"id\":5,\"props\":{}}"), "\"id\" is missing or not a string"));
     assert_non_null(strstr(graph_doc_error("{\"id\":\"a\"}"), "\"props\" is missing"));
     assert_non_null(strstr(graph_doc_error("{\"id\":\"a\",\"props\":{},\"children\":[1]}"),
                            "(id \"a\") at byte 27: \"children\" holds a value"));
@@ -220,9 +235,12 @@ static void test_doc_types(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_good_any_chunking), cmocka_unit_test(test_wrapper),
-        cmocka_unit_test(test_bad_inputs),        cmocka_unit_test(test_huge_string_bounded),
-        cmocka_unit_test(test_jsnum),             cmocka_unit_test(test_doc_types),
+        cmocka_unit_test(test_good_any_chunking),
+        cmocka_unit_test(test_wrapper),
+        cmocka_unit_test(test_bad_inputs),
+        cmocka_unit_test(test_huge_string_bounded),
+        cmocka_unit_test(test_jsnum),
+        cmocka_unit_test(test_doc_types),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

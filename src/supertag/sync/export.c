@@ -33,13 +33,13 @@ struct st_export_reader {
     uint64_t base; /* file offset of the current chunk */
     int rc;        /* first failure (0 = none) */
 
-    int depth;       /* open containers in the whole file */
-    int top_seen;    /* the top-level value has started */
-    int root_depth;  /* depth of the root object while inside it (1 or 2), else 0 */
-    int docs_depth;  /* depth of the docs array while inside it, else 0 */
-    int skip_depth;  /* > 0 while skipping a nested value */
-    int building;    /* inside a doc */
-    int store_done;  /* storeData was read: ignore the rest of the top level */
+    int depth;      /* open containers in the whole file */
+    int top_seen;   /* the top-level value has started */
+    int root_depth; /* depth of the root object while inside it (1 or 2), else 0 */
+    int docs_depth; /* depth of the docs array while inside it, else 0 */
+    int skip_depth; /* > 0 while skipping a nested value */
+    int building;   /* inside a doc */
+    int store_done; /* storeData was read: ignore the rest of the top level */
     enum key_role pending;
     uint64_t doc_offset;
     size_t doc_index;
@@ -60,8 +60,8 @@ static uint64_t here(st_export_reader *r)
 static int fail(st_export_reader *r, int code, const char *what)
 {
     if (!r->rc)
-        r->rc = st_error_set(code, "%s: %s at byte %llu", r->name, what,
-                             (unsigned long long)here(r));
+        r->rc =
+            st_error_set(code, "%s: %s at byte %llu", r->name, what, (unsigned long long)here(r));
     return 0;
 }
 
@@ -91,7 +91,8 @@ static int builder_rc(st_export_reader *r, int rc)
 }
 
 /* A scalar or container start at root level, for the pending key. */
-static int root_value(st_export_reader *r, int kind /* 0 scalar-number 1 other scalar 2 null 3 map 4 array */)
+static int root_value(st_export_reader *r,
+                      int kind /* 0 scalar-number 1 other scalar 2 null 3 map 4 array */)
 {
     enum key_role role = r->pending;
     r->pending = K_NONE;
@@ -128,7 +129,8 @@ static int root_value(st_export_reader *r, int kind /* 0 scalar-number 1 other s
         r->info.wrapped = 1;
         r->root_depth = r->depth;
         return 1;
-    default: break;
+    default:
+        break;
     }
     if (kind >= 3)
         r->skip_depth = 1;
@@ -323,8 +325,8 @@ static int cb_end_array(void *ctx)
     return leave(R(ctx), 0);
 }
 
-static const yajl_callbacks callbacks = {cb_null,   cb_bool,      NULL,        NULL,
-                                         cb_number, cb_string,    cb_start_map, cb_key,
+static const yajl_callbacks callbacks = {cb_null,    cb_bool,        NULL,         NULL,
+                                         cb_number,  cb_string,      cb_start_map, cb_key,
                                          cb_end_map, cb_start_array, cb_end_array};
 
 int st_export_reader_new(const char *name, const st_export_opts *opts, st_export_doc_fn fn,
@@ -391,9 +393,8 @@ static int scan_strings(st_export_reader *r, const unsigned char *p, size_t len)
         }
         r->str_len += i - start;
         if (r->str_len > r->opts.max_string)
-            return st_error_set(RESONA_EINVALID,
-                                "%s: string at byte %llu is longer than %zu bytes", r->name,
-                                (unsigned long long)r->str_start, r->opts.max_string);
+            return st_error_set(RESONA_EINVALID, "%s: string at byte %llu is longer than %zu bytes",
+                                r->name, (unsigned long long)r->str_start, r->opts.max_string);
         if (i < len) {
             r->in_string = 0;
             i++;
@@ -438,8 +439,7 @@ int st_export_reader_finish(st_export_reader *r, st_export_info *info)
     if (r->rc)
         return r->rc;
     if (!r->top_seen)
-        return r->rc = st_error_set(RESONA_EINVALID, "%s: empty file, not a Tana export",
-                                    r->name);
+        return r->rc = st_error_set(RESONA_EINVALID, "%s: empty file, not a Tana export", r->name);
     yajl_status st = yajl_complete_parse(r->h);
     if (st != yajl_status_ok) {
         if (r->rc)
@@ -449,16 +449,14 @@ int st_export_reader_finish(st_export_reader *r, st_export_info *info)
         return r->rc;
     }
     if (!r->top_seen)
-        return r->rc = st_error_set(RESONA_EINVALID, "%s: empty file, not a Tana export",
-                                    r->name);
+        return r->rc = st_error_set(RESONA_EINVALID, "%s: empty file, not a Tana export", r->name);
     if (!r->got_format)
         return r->rc = st_error_set(RESONA_EINVALID,
                                     "%s: not a Tana export: no numeric \"formatVersion\"%s",
                                     r->name, r->info.wrapped ? " in \"storeData\"" : "");
     if (!r->got_docs)
-        return r->rc = st_error_set(RESONA_EINVALID,
-                                    "%s: not a Tana export: no \"docs\" array%s", r->name,
-                                    r->info.wrapped ? " in \"storeData\"" : "");
+        return r->rc = st_error_set(RESONA_EINVALID, "%s: not a Tana export: no \"docs\" array%s",
+                                    r->name, r->info.wrapped ? " in \"storeData\"" : "");
     if (info)
         *info = r->info;
     return 0;

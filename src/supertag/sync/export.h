@@ -33,7 +33,10 @@ typedef struct st_export_opts {
     int max_depth;     /**< deepest nesting of arrays/objects, whole file */
 } st_export_opts;
 
-#define ST_EXPORT_OPTS_INIT {64u << 20, 512u << 20, 256}
+#define ST_EXPORT_OPTS_INIT                                                                        \
+    {                                                                                              \
+        64u << 20, 512u << 20, 256                                                                 \
+    }
 
 /** One doc, valid only during the callback. */
 typedef struct st_export_doc {

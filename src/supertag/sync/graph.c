@@ -73,8 +73,7 @@ int st_graph_init(st_graph *g, const char *spill_dir)
     if (fd < 0) {
         int e = errno;
         free(tmpl);
-        return st_error_set_errno(RESONA_EIO, e, "cannot create a temporary file in %s",
-                                  spill_dir);
+        return st_error_set_errno(RESONA_EIO, e, "cannot create a temporary file in %s", spill_dir);
     }
     unlink(tmpl); /* gone when we exit, however we exit */
     free(tmpl);
@@ -130,8 +129,8 @@ static int bad(const st_export_doc *d, const char *what)
 {
     const jt_val *id = jt_get(d->doc, "id");
     if (id && id->type == JT_STRING)
-        return st_error_set(RESONA_EINVALID, "docs[%zu] (id \"%.60s\") at byte %llu: %s",
-                            d->index, id->u.str.s, (unsigned long long)d->offset, what);
+        return st_error_set(RESONA_EINVALID, "docs[%zu] (id \"%.60s\") at byte %llu: %s", d->index,
+                            id->u.str.s, (unsigned long long)d->offset, what);
     return st_error_set(RESONA_EINVALID, "docs[%zu] at byte %llu: %s", d->index,
                         (unsigned long long)d->offset, what);
 }
@@ -339,7 +338,8 @@ int st_graph_add_doc(const st_export_doc *d, void *payload)
         r->updated_kind = K_STRING;
     }
     if (done) {
-        r->done_kind = done->type == JT_NUMBER ? K_NUMBER : (done->type == JT_TRUE ? K_TRUE : K_FALSE);
+        r->done_kind =
+            done->type == JT_NUMBER ? K_NUMBER : (done->type == JT_TRUE ? K_TRUE : K_FALSE);
         if (done->type == JT_NUMBER)
             r->done = done->u.num.d;
     }

@@ -31,22 +31,22 @@ enum st_doctype { DT_NONE, DT_TUPLE, DT_TAGDEF, DT_METANODE, DT_ATTRDEF, DT_OTHE
 enum st_kind { K_ABSENT, K_NUMBER, K_TRUE, K_FALSE, K_STRING, K_ARRAY_EMPTY, K_ARRAY, K_OTHERKIND };
 
 /* st_rec.flags */
-#define RF_TRASHDOC 0x01    /* id contains "TRASH": not indexed */
-#define RF_FIRST 0x02       /* first doc with this id */
+#define RF_TRASHDOC 0x01     /* id contains "TRASH": not indexed */
+#define RF_FIRST 0x02        /* first doc with this id */
 #define RF_HAS_CHILDREN 0x04 /* "children" present */
 #define RF_SRC_SUPERTAG 0x08 /* props.description == "Selected source supertag" */
 #define RF_METANODE_STR 0x10 /* props._metaNodeId is a string */
 
 typedef struct st_rec {
-    uint32_t id;                 /* symbol */
+    uint32_t id;                  /* symbol */
     uint32_t owner, meta, source; /* props._ownerId, _metaNodeId, _sourceId (symbols or NONE) */
-    uint64_t children_off;       /* into g->children */
+    uint64_t children_off;        /* into g->children */
     uint32_t children_count;
-    st_str name;                 /* props.name */
-    st_str color;                /* doc "color" */
-    st_str tag_desc, tag_color;  /* props._description / _color of tagDefs */
+    st_str name;                /* props.name */
+    st_str color;               /* doc "color" */
+    st_str tag_desc, tag_color; /* props._description / _color of tagDefs */
     double created, updated, done;
-    uint64_t raw_off;            /* JSON in the spill file */
+    uint64_t raw_off; /* JSON in the spill file */
     uint32_t raw_len;
     uint8_t flags, doctype, created_kind, updated_kind, done_kind;
 } st_rec;
@@ -81,8 +81,8 @@ typedef struct st_graph {
     /* raw_data spill */
     FILE *spill;
     uint64_t spill_len;
-    jt_out out;        /* reused print buffer */
-    char *win;         /* read-back window over the spill */
+    jt_out out; /* reused print buffer */
+    char *win;  /* read-back window over the spill */
     uint64_t win_off;
     size_t win_len, win_cap;
 

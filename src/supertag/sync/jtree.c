@@ -517,12 +517,12 @@ static int p_end_array(void *ctx)
     CHK(ctx, jt_builder_end_array(PC(ctx)->b));
 }
 
-static const yajl_callbacks parse_callbacks = {
-    p_null, p_bool, NULL, NULL, p_number, p_string, p_start_map, p_key, p_end_map,
-    p_start_array, p_end_array};
+static const yajl_callbacks parse_callbacks = {p_null,    p_bool,        NULL,        NULL,
+                                               p_number,  p_string,      p_start_map, p_key,
+                                               p_end_map, p_start_array, p_end_array};
 
-int jt_parse(jt_arena *arena, const char *text, size_t len, int max_depth, jt_val **out,
-             char *err, size_t errlen)
+int jt_parse(jt_arena *arena, const char *text, size_t len, int max_depth, jt_val **out, char *err,
+             size_t errlen)
 {
     int rc = -1;
     parse_ctx ctx = {jt_builder_new(arena, max_depth), 0};
@@ -597,11 +597,16 @@ int jt_truthy(const jt_val *v)
         return 0;
     switch (v->type) {
     case JT_NULL:
-    case JT_FALSE: return 0;
-    case JT_TRUE: return 1;
-    case JT_NUMBER: return v->u.num.d != 0 && v->u.num.d == v->u.num.d;
-    case JT_STRING: return v->u.str.len > 0;
-    default: return 1;
+    case JT_FALSE:
+        return 0;
+    case JT_TRUE:
+        return 1;
+    case JT_NUMBER:
+        return v->u.num.d != 0 && v->u.num.d == v->u.num.d;
+    case JT_STRING:
+        return v->u.str.len > 0;
+    default:
+        return 1;
     }
 }
 
@@ -730,13 +735,27 @@ int jt_write_string(jt_out *o, const char *s, size_t len)
         size_t n = 2;
         esc[0] = '\\';
         switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
+        case '"':
+            esc[1] = '"';
+            break;
+        case '\\':
+            esc[1] = '\\';
+            break;
+        case '\b':
+            esc[1] = 'b';
+            break;
+        case '\f':
+            esc[1] = 'f';
+            break;
+        case '\n':
+            esc[1] = 'n';
+            break;
+        case '\r':
+            esc[1] = 'r';
+            break;
+        case '\t':
+            esc[1] = 't';
+            break;
         default:
             esc[1] = 'u';
             esc[2] = '0';
@@ -768,9 +787,12 @@ static int write_indent(jt_out *o, int indent, int level)
 static int write_val(jt_out *o, const jt_val *v, int indent, int level)
 {
     switch (v->type) {
-    case JT_NULL: return jt_out_append(o, "null", 4);
-    case JT_FALSE: return jt_out_append(o, "false", 5);
-    case JT_TRUE: return jt_out_append(o, "true", 4);
+    case JT_NULL:
+        return jt_out_append(o, "null", 4);
+    case JT_FALSE:
+        return jt_out_append(o, "false", 5);
+    case JT_TRUE:
+        return jt_out_append(o, "true", 4);
     case JT_NUMBER: {
         double d = v->u.num.d;
         if (d != d || d - d != 0)
@@ -779,7 +801,8 @@ static int write_val(jt_out *o, const jt_val *v, int indent, int level)
         size_t n = st_jsnum_format_raw(v->u.num.raw, v->u.num.len, d, buf);
         return jt_out_append(o, buf, n);
     }
-    case JT_STRING: return jt_write_string(o, v->u.str.s, v->u.str.len);
+    case JT_STRING:
+        return jt_write_string(o, v->u.str.s, v->u.str.len);
     case JT_ARRAY:
         if (jt_out_append(o, "[", 1) < 0)
             return -1;

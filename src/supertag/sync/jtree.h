@@ -112,8 +112,8 @@ int jt_builder_depth(const jt_builder *b);
  * Parse a whole JSON text into a tree in `arena`. On failure returns -1 and
  * writes a message naming the byte offset to err (errlen bytes).
  */
-int jt_parse(jt_arena *arena, const char *text, size_t len, int max_depth, jt_val **out,
-             char *err, size_t errlen);
+int jt_parse(jt_arena *arena, const char *text, size_t len, int max_depth, jt_val **out, char *err,
+             size_t errlen);
 
 /* ---- access ------------------------------------------------------------- */
 

@@ -129,7 +129,9 @@ const char *const st_index_schema_sql[] = {
     "  tag_name TEXT NOT NULL,\n"
     "  field_name TEXT NOT NULL,\n"
     "  field_label_id TEXT NOT NULL,\n"
-    "  field_order INTEGER DEFAULT 0, normalized_name TEXT, description TEXT, inferred_data_type TEXT, target_supertag_id TEXT, target_supertag_name TEXT, default_value_id TEXT, default_value_text TEXT, option_values TEXT,\n"
+    "  field_order INTEGER DEFAULT 0, normalized_name TEXT, description TEXT, inferred_data_type "
+    "TEXT, target_supertag_id TEXT, target_supertag_name TEXT, default_value_id TEXT, "
+    "default_value_text TEXT, option_values TEXT,\n"
     "  UNIQUE(tag_id, field_name)\n"
     ")",
     "CREATE INDEX idx_supertag_fields_tag ON supertag_fields(tag_id)",

@@ -80,8 +80,9 @@ static int compare_existing(const char *db_path, st_graph *g, int *changed, st_s
     sqlite3_busy_timeout(db, 5000);
     /* make sure the old WAL is folded into the file before we replace it */
     sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
-    if (sqlite3_prepare_v2(db, "SELECT (SELECT COUNT(*) FROM nodes), (SELECT COUNT(*) FROM "
-                               "node_checksums)",
+    if (sqlite3_prepare_v2(db,
+                           "SELECT (SELECT COUNT(*) FROM nodes), (SELECT COUNT(*) FROM "
+                           "node_checksums)",
                            -1, &st, NULL) != SQLITE_OK ||
         sqlite3_step(st) != SQLITE_ROW)
         goto done;

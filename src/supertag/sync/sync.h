@@ -31,12 +31,15 @@ typedef struct st_sync_opts {
     volatile sig_atomic_t *stop; /**< set non-zero (e.g. by SIGINT) to abort cleanly */
 } st_sync_opts;
 
-#define ST_SYNC_OPTS_INIT {NULL, NULL, 0, 0, 0, ST_EXPORT_OPTS_INIT, NULL}
+#define ST_SYNC_OPTS_INIT                                                                          \
+    {                                                                                              \
+        NULL, NULL, 0, 0, 0, ST_EXPORT_OPTS_INIT, NULL                                             \
+    }
 
 typedef struct st_sync_result {
-    int unchanged;  /**< nothing written: same checksums as the existing index */
-    int rebuilt;    /**< a new index was written */
-    size_t docs;    /**< docs in the export */
+    int unchanged;                   /**< nothing written: same checksums as the existing index */
+    int rebuilt;                     /**< a new index was written */
+    size_t docs;                     /**< docs in the export */
     size_t added, modified, deleted; /**< node changes against the previous index */
     st_index_counts counts;
     double parse_seconds, write_seconds;
