@@ -217,6 +217,10 @@ static void test_doc_types(void **state)
 {
     (void)state;
     assert_string_equal(graph_doc_error("{\"id\":\"a\",\"props\":{}}"), "");
+    /* null in an optional field is "absent", as for the original */
+    assert_string_equal(graph_doc_error("{\"id\":\"a\",\"props\":{\"name\":null,\"_ownerId\":"
+                                        "null,\"created\":null},\"children\":null,\"color\":null}"),
+                        "");
     assert_non_null(
         strstr(graph_doc_error("{\"props\":{}}"), "docs[0] at byte 27: \"id\" is missing"));
     assert_non_null(

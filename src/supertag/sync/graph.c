@@ -234,15 +234,21 @@ static int sym_of(st_graph *g, const jt_val *v, uint32_t *out)
     return intern(g, v->u.str.s, v->u.str.len, out);
 }
 
+/* null in an optional field means "absent" to every rule of the original */
+static const jt_val *opt(const jt_val *v)
+{
+    return (v && v->type == JT_NULL) ? NULL : v;
+}
+
 int st_graph_add_doc(const st_export_doc *d, void *payload)
 {
     st_graph *g = payload;
     const jt_val *doc = d->doc;
     const jt_val *id = jt_get(doc, "id");
     const jt_val *props = jt_get(doc, "props");
-    const jt_val *children = jt_get(doc, "children");
-    const jt_val *mts = jt_get(doc, "modifiedTs");
-    const jt_val *color = jt_get(doc, "color");
+    const jt_val *children = opt(jt_get(doc, "children"));
+    const jt_val *mts = opt(jt_get(doc, "modifiedTs"));
+    const jt_val *color = opt(jt_get(doc, "color"));
     int rc;
 
     if (!id || id->type != JT_STRING)
@@ -257,10 +263,10 @@ int st_graph_add_doc(const st_export_doc *d, void *payload)
                 return bad(d, "\"children\" holds a value that is not a string");
     }
     if ((rc = numbers_or_string(d, mts, "\"modifiedTs\"")) < 0 ||
-        (rc = numbers_or_string(d, jt_get(doc, "touchCounts"), "\"touchCounts\"")) < 0 ||
+        (rc = numbers_or_string(d, opt(jt_get(doc, "touchCounts")), "\"touchCounts\"")) < 0 ||
         (rc = optional_string(d, color, "\"color\"")) < 0)
         return rc;
-    const jt_val *amap = jt_get(doc, "associationMap");
+    const jt_val *amap = opt(jt_get(doc, "associationMap"));
     if (amap) {
         if (amap->type != JT_OBJECT)
             return bad(d, "\"associationMap\" is not an object");
@@ -268,14 +274,14 @@ int st_graph_add_doc(const st_export_doc *d, void *payload)
             if (amap->u.obj.members[i].val->type != JT_STRING)
                 return bad(d, "\"associationMap\" holds a value that is not a string");
     }
-    const jt_val *name = jt_get(props, "name");
-    const jt_val *created = jt_get(props, "created");
-    const jt_val *owner = jt_get(props, "_ownerId");
-    const jt_val *meta = jt_get(props, "_metaNodeId");
-    const jt_val *dtype = jt_get(props, "_docType");
-    const jt_val *source = jt_get(props, "_sourceId");
-    const jt_val *descr = jt_get(props, "description");
-    const jt_val *done = jt_get(props, "_done");
+    const jt_val *name = opt(jt_get(props, "name"));
+    const jt_val *created = opt(jt_get(props, "created"));
+    const jt_val *owner = opt(jt_get(props, "_ownerId"));
+    const jt_val *meta = opt(jt_get(props, "_metaNodeId"));
+    const jt_val *dtype = opt(jt_get(props, "_docType"));
+    const jt_val *source = opt(jt_get(props, "_sourceId"));
+    const jt_val *descr = opt(jt_get(props, "description"));
+    const jt_val *done = opt(jt_get(props, "_done"));
     if ((rc = optional_string(d, name, "\"props.name\"")) < 0 ||
         (rc = optional_string(d, owner, "\"props._ownerId\"")) < 0 ||
         (rc = optional_string(d, meta, "\"props._metaNodeId\"")) < 0 ||
