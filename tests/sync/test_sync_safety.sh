@@ -74,4 +74,23 @@ rc=0
   >/dev/null 2>"$T/err" || rc=$?
 [ "$rc" -eq 1 ] || { cat "$T/err"; fail "disk full: exit $rc"; }
 check_kept disk-full
+# an old index in WAL mode with a leftover -wal file: the new index must not
+# inherit it (its frames belong to the old file)
+python3 - "$DB" <<'PY'
+import shutil, sqlite3, sys
+db = sys.argv[1]
+con = sqlite3.connect(db)
+con.execute("pragma journal_mode=wal")
+con.execute("insert into field_exclusions (field_name, reason) values ('x', 'wal test')")
+con.commit()
+shutil.copy(db + "-wal", db + ".saved-wal")
+con.close()
+shutil.move(db + ".saved-wal", db + "-wal")
+PY
+[ -s "$DB-wal" ] || fail "test setup: no -wal file"
+"$SUPERTAG" sync --export "$T/changed.json" --db-path "$DB" >/dev/null || fail "sync over a WAL index"
+[ ! -e "$DB-wal" ] && [ ! -e "$DB-shm" ] || fail "stale -wal/-shm left next to the new index"
+[ "$(sqlite3 "$DB" 'pragma integrity_check')" = ok ] || fail "new index not intact"
+[ "$(sqlite3 "$DB" "select name from nodes where name = 'changed'")" = changed ] || fail "new index content"
+[ "$(sqlite3 "$DB" "select reason from field_exclusions")" = "wal test" ] || fail "WAL-only row not carried over"
 echo "sync safety ok"

@@ -130,7 +130,7 @@ done:
 }
 
 /*
- * Field exclusions are user data: attach the old index (read-only) so its
+ * Field exclusions are user data: attach the old index so its
  * field_exclusions rows can be carried over, and read their names (they
  * filter field_values). Sets *attached when "old" is attached.
  */
@@ -142,9 +142,10 @@ static int attach_old(sqlite3 *db, const char *old_path, st_symtab *names, int *
         return 0;
     sqlite3_stmt *st = NULL;
     int rc = 0;
-    char *uri = sqlite3_mprintf("file:%s?mode=ro", old_path);
-    char *sql = uri ? sqlite3_mprintf("ATTACH DATABASE %Q AS old", uri) : NULL;
-    if (!uri || !sql) {
+    /* not "?mode=ro": a read-only connection cannot open a WAL-mode index
+     * (the original always leaves its index in WAL mode); we only read it */
+    char *sql = sqlite3_mprintf("ATTACH DATABASE %Q AS old", old_path);
+    if (!sql) {
         rc = st_error_set(RESONA_ENOMEM, "out of memory");
         goto done;
     }
@@ -167,7 +168,6 @@ static int attach_old(sqlite3 *db, const char *old_path, st_symtab *names, int *
     }
 done:
     sqlite3_finalize(st);
-    sqlite3_free(uri);
     sqlite3_free(sql);
     return rc;
 }
@@ -219,8 +219,8 @@ static int build(const st_sync_opts *o, st_graph *g, const char *tmp_path, st_sy
     memset(&excl, 0, sizeof(excl));
     int rc = 0;
     unlink(tmp_path);
-    if (sqlite3_open_v2(tmp_path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI,
-                        NULL) != SQLITE_OK) {
+    if (sqlite3_open_v2(tmp_path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
         rc = st_error_set(RESONA_EIO, "cannot create %s: %s", tmp_path,
                           db ? sqlite3_errmsg(db) : "out of memory");
         goto done;
@@ -237,7 +237,7 @@ static int build(const st_sync_opts *o, st_graph *g, const char *tmp_path, st_sy
     char pragmas[256];
     snprintf(pragmas, sizeof(pragmas),
              "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE; "
-             "PRAGMA cache_size=-%d; PRAGMA temp_store=FILE;",
+             "PRAGMA cache_size=-%d; PRAGMA temp_store=FILE; PRAGMA threads=2;",
              cache_mb * 1024);
     int attached = 0;
     if ((rc = st_index_exec(db, pragmas)) < 0 ||
