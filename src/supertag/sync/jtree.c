@@ -129,8 +129,8 @@ size_t jt_arena_used(const jt_arena *a)
 typedef struct frame {
     int is_object;
     void *vec; /* jt_val ** or jt_member * */
-    size_t count, cap;
-    const char *key; /* pending key (objects) */
+    size_t count, cap; /* items; capacity in bytes */
+    const char *key;   /* pending key (objects) */
     size_t key_len;
 } frame;
 
@@ -188,9 +188,14 @@ int jt_builder_depth(const jt_builder *b)
 
 static int frame_push(frame *f, const void *elem, size_t elem_size)
 {
-    if (f->count == f->cap) {
-        size_t ncap = f->cap ? f->cap * 2 : 16;
-        void *nv = realloc(f->vec, ncap * elem_size);
+    /* frames are reused by arrays (8-byte items) and objects (members), so
+     * the capacity is counted in bytes */
+    size_t need = (f->count + 1) * elem_size;
+    if (need > f->cap) {
+        size_t ncap = f->cap ? f->cap * 2 : 16 * sizeof(jt_member);
+        while (ncap < need)
+            ncap *= 2;
+        void *nv = realloc(f->vec, ncap);
         if (!nv)
             return -1;
         f->vec = nv;
