@@ -310,8 +310,11 @@ int st_sync_run(const st_sync_opts *o, st_sync_result *res)
         rc = st_error_set(RESONA_ENOMEM, "out of memory");
         goto done;
     }
-    if ((rc = build(o, &g, tmp, res)) < 0)
+    if ((rc = build(o, &g, tmp, res)) < 0) {
+        if (o->stop && *o->stop) /* SQLite reports the stop as its own error */
+            rc = st_error_set(RESONA_EINTERRUPTED, "sync interrupted");
         goto done;
+    }
     if (o->stop && *o->stop) {
         rc = st_error_set(RESONA_EINTERRUPTED, "sync interrupted");
         goto done;
