@@ -1,0 +1,694 @@
+/*
+ * sync/index.c - the original's full re-index, table by table, from the
+ * compact graph (supertag-behaviour.md 4.2-4.7; the original's indexer,
+ * field-value, supertag-metadata, system-field and type-inference passes).
+ *
+ * Everything runs in one transaction with prepared statements. Rows are
+ * inserted in the original's order, so AUTOINCREMENT ids and
+ * sqlite_sequence come out the same. Two defects are not copied: a cycle of
+ * tuple parents ends the upward walk instead of hanging, and nothing here
+ * depends on a previous index (a sync always rebuilds).
+ */
+#include "sync/index_int.h"
+
+#include "st_error.h"
+#include "sync/jstext.h"
+#include "sync/jsnum.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int st_index__sql_fail(sqlite3 *db, const char *what)
+{
+    return st_error_set(RESONA_EIO, "SQLite: %s: %s", what, sqlite3_errmsg(db));
+}
+
+int st_index_exec(sqlite3 *db, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        int rc = st_error_set(RESONA_EIO, "SQLite: %s (in: %.80s)", msg ? msg : "error", sql);
+        sqlite3_free(msg);
+        return rc;
+    }
+    return 0;
+}
+
+int st_index_create_schema(sqlite3 *db)
+{
+    for (const char *const *s = st_index_schema_sql; *s; s++) {
+        int rc = st_index_exec(db, *s);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+int st_index__prep(writer *w, const char *sql, sqlite3_stmt **st)
+{
+    if (sqlite3_prepare_v2(w->db, sql, -1, st, NULL) != SQLITE_OK)
+        return st_index__sql_fail(w->db, sql);
+    return 0;
+}
+
+int st_index__step(writer *w, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        if (rc == SQLITE_INTERRUPT)
+            return st_error_set(RESONA_EINTERRUPTED, "sync interrupted");
+        return st_index__sql_fail(w->db, what);
+    }
+    return 0;
+}
+
+void st_index__bind_sym(writer *w, sqlite3_stmt *st, int i, uint32_t sym)
+{
+    size_t len;
+    const char *s = st_graph_id(w->g, sym, &len);
+    sqlite3_bind_text(st, i, s, (int)len, SQLITE_STATIC);
+}
+
+void st_index__bind_str(writer *w, sqlite3_stmt *st, int i, st_str s)
+{
+    if (s.len == ST_STR_ABSENT || s.len == 0)
+        sqlite3_bind_null(st, i);
+    else
+        sqlite3_bind_text(st, i, st_graph_str(w->g, s), (int)s.len, SQLITE_STATIC);
+}
+
+/* A JS number bound as Bun does: columns with INTEGER affinity store integral values as integers.
+ */
+void st_index__bind_num(sqlite3_stmt *st, int i, double v)
+{
+    sqlite3_bind_double(st, i, v);
+}
+
+int st_index__sym_is(writer *w, uint32_t sym, const char *lit)
+{
+    size_t len;
+    const char *s = st_graph_id(w->g, sym, &len);
+    return len == strlen(lit) && memcmp(s, lit, len) == 0;
+}
+
+int st_index__sym_prefix(writer *w, uint32_t sym, const char *lit)
+{
+    size_t len, n = strlen(lit);
+    const char *s = st_graph_id(w->g, sym, &len);
+    return len >= n && memcmp(s, lit, n) == 0;
+}
+
+int st_index__sym_contains(writer *w, uint32_t sym, const char *lit)
+{
+    size_t len, n = strlen(lit);
+    const char *s = st_graph_id(w->g, sym, &len);
+    for (size_t i = 0; i + n <= len; i++)
+        if (memcmp(s + i, lit, n) == 0)
+            return 1;
+    return 0;
+}
+
+int st_index__name_is(writer *w, const st_rec *r, const char *lit)
+{
+    return r && r->name.len != ST_STR_ABSENT && r->name.len == strlen(lit) &&
+           memcmp(st_graph_str(w->g, r->name), lit, r->name.len) == 0;
+}
+/* ---- nodes + node_checksums -------------------------------------------- */
+
+static int write_nodes(writer *w)
+{
+    st_graph *g = w->g;
+    sqlite3_stmt *ins = NULL;
+    jt_out raw = {0};
+    int rc;
+    if ((rc = st_index__prep(w,
+                             "INSERT INTO nodes (id, name, parent_id, node_type, created, updated, "
+                             "done_at, raw_data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                             &ins)) < 0)
+        goto done;
+    for (size_t i = 0; i < g->index_count; i++) {
+        const st_rec *r = &g->recs[g->index[i]];
+        if ((rc = st_graph_read_raw(g, r, &raw)) < 0)
+            goto done;
+        st_index__bind_sym(w, ins, 1, r->id);
+        st_index__bind_str(w, ins, 2, r->name);
+        uint32_t p = g->parent[r->id];
+        size_t plen = 0;
+        if (p != ST_SYM_NONE)
+            st_graph_id(g, p, &plen);
+        if (p != ST_SYM_NONE && plen > 0)
+            st_index__bind_sym(w, ins, 3, p);
+        else
+            sqlite3_bind_null(ins, 3);
+        sqlite3_bind_text(ins, 4, "node", 4, SQLITE_STATIC);
+        st_index__bind_num(ins, 5, r->created_kind == K_NUMBER ? r->created : 0);
+        if (r->updated_kind == K_ARRAY)
+            st_index__bind_num(ins, 6, r->updated);
+        else
+            sqlite3_bind_null(ins, 6);
+        if (r->done_kind == K_NUMBER)
+            st_index__bind_num(ins, 7, r->done);
+        else
+            sqlite3_bind_null(ins, 7);
+        sqlite3_bind_text(ins, 8, raw.ptr, (int)raw.len, SQLITE_STATIC);
+        if ((rc = st_index__step(w, ins, "inserting into nodes")) < 0)
+            goto done;
+    }
+    w->counts->nodes = g->index_count;
+done:
+    sqlite3_finalize(ins);
+    jt_out_free(&raw);
+    return rc;
+}
+
+static int write_checksums(writer *w, int64_t now_ms)
+{
+    st_graph *g = w->g;
+    sqlite3_stmt *sum = NULL;
+    jt_out ck = {0};
+    int rc = st_index__prep(
+        w, "INSERT INTO node_checksums (node_id, checksum, last_seen) VALUES (?, ?, ?)", &sum);
+    for (size_t i = 0; rc == 0 && i < g->index_count; i++) {
+        const st_rec *r = &g->recs[g->index[i]];
+        if ((rc = st_graph_checksum(g, r, &ck)) < 0)
+            break;
+        st_index__bind_sym(w, sum, 1, r->id);
+        sqlite3_bind_text(sum, 2, ck.ptr ? ck.ptr : "", (int)ck.len, SQLITE_STATIC);
+        sqlite3_bind_int64(sum, 3, now_ms);
+        rc = st_index__step(w, sum, "inserting into node_checksums");
+    }
+    sqlite3_finalize(sum);
+    jt_out_free(&ck);
+    return rc;
+}
+
+/* ---- supertags, fields, references, tag applications (4.2) -------------- */
+
+typedef struct named_slot {
+    uint32_t tuple, def; /* tuple symbol, tagDef/attrDef symbol */
+    st_str color;        /* tuple color */
+} named_slot;
+
+typedef struct graph_maps {
+    st_symtab tag_names; /* supertags map keys, insertion order */
+    named_slot *tags;
+    st_symtab field_names;
+    named_slot *fields;
+} graph_maps;
+
+static int map_set(st_symtab *keys, named_slot **slots, const char *name, size_t len, named_slot v)
+{
+    uint32_t k;
+    uint32_t before = keys->count;
+    if (st_symtab_intern(keys, name, len, &k) < 0)
+        return st_error_set(RESONA_ENOMEM, "out of memory");
+    if (keys->count != before) {
+        named_slot *ns = realloc(*slots, (size_t)keys->count * sizeof(named_slot));
+        if (!ns)
+            return st_error_set(RESONA_ENOMEM, "out of memory");
+        *slots = ns;
+    }
+    (*slots)[k] = v;
+    return 0;
+}
+
+static int trashed(const st_graph *g, uint32_t sym)
+{
+    return sym != ST_SYM_NONE && g->trash[sym];
+}
+
+static int resolve_tuples(writer *w, graph_maps *m, sqlite3_stmt *ta)
+{
+    st_graph *g = w->g;
+    int rc;
+    for (size_t c = 0; c < g->cands_len; c += 2) {
+        const st_rec *node = &g->recs[g->cands[c]];
+        uint32_t fl = g->cands[c + 1];
+        uint32_t owner = node->owner;
+        size_t olen = 0;
+        if (owner != ST_SYM_NONE)
+            st_graph_id(g, owner, &olen);
+        if (owner == ST_SYM_NONE || olen == 0 || trashed(g, owner))
+            continue;
+        const st_rec *meta = st_graph_indexed(g, owner);
+        if (!meta)
+            continue;
+        uint32_t target = meta->owner;
+        size_t tlen = 0;
+        if (target != ST_SYM_NONE)
+            st_graph_id(g, target, &tlen);
+        const uint32_t *ch = st_graph_children(g, node);
+        if (fl & 1) { /* SYS_T01: supertag definition */
+            if (target == ST_SYM_NONE || tlen == 0 || trashed(g, target))
+                continue;
+            const st_rec *tag = st_graph_indexed(g, target);
+            if (!st_rec_named(tag))
+                continue;
+            named_slot v = {node->id, target, node->color};
+            if ((rc = map_set(&m->tag_names, &m->tags, st_graph_str(g, tag->name), tag->name.len,
+                              v)) < 0)
+                return rc;
+        } else if (fl & 2) { /* SYS_T02: field definition */
+            if (target == ST_SYM_NONE || tlen == 0 || trashed(g, target))
+                continue;
+            const st_rec *field = st_graph_indexed(g, target);
+            if (!st_rec_named(field))
+                continue;
+            named_slot v = {node->id, target, {0, ST_STR_ABSENT}};
+            if ((rc = map_set(&m->field_names, &m->fields, st_graph_str(g, field->name),
+                              field->name.len, v)) < 0)
+                return rc;
+        } else if (!trashed(g, node->id)) { /* tag application */
+            if (target == ST_SYM_NONE || tlen == 0 || trashed(g, target) ||
+                !st_graph_indexed(g, target))
+                continue;
+            for (uint32_t k = 0; k < node->children_count; k++) {
+                uint32_t cs = ch[k];
+                if (st_index__sym_contains(w, cs, "SYS") || trashed(g, cs))
+                    continue;
+                const st_rec *tag = st_graph_indexed(g, cs);
+                if (!st_rec_named(tag))
+                    continue;
+                st_index__bind_sym(w, ta, 1, node->id);
+                st_index__bind_sym(w, ta, 2, target);
+                st_index__bind_sym(w, ta, 3, cs);
+                st_index__bind_str(w, ta, 4, tag->name);
+                if ((rc = st_index__step(w, ta, "inserting into tag_applications")) < 0)
+                    return rc;
+                w->counts->tag_applications++;
+            }
+        }
+    }
+    return 0;
+}
+
+/* field_names: field id -> name + JSON array of supertag names (indexer.extractFieldNames) */
+static int write_field_names(writer *w, graph_maps *m)
+{
+    st_graph *g = w->g;
+    sqlite3_stmt *ins = NULL;
+    uint32_t *slot_of = NULL; /* symbol -> field slot + 1 */
+    uint32_t *order = NULL;   /* field symbols in insertion order */
+    jt_out *lists = NULL;     /* JSON arrays being built */
+    size_t nf = 0, cap = 0;
+    int rc = st_index__prep(
+        w, "INSERT INTO field_names (field_id, field_name, supertags) VALUES (?, ?, ?)", &ins);
+    if (rc < 0)
+        goto done;
+    slot_of = calloc(g->ids.count + 1, sizeof(uint32_t));
+    if (!slot_of) {
+        rc = st_error_set(RESONA_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (uint32_t t = 0; t < m->tag_names.count; t++) {
+        size_t tnl;
+        const char *tname = st_symtab_str(&m->tag_names, t, &tnl);
+        const st_rec *tag = st_graph_indexed(g, m->tags[t].def);
+        if (!tag || !(tag->flags & RF_HAS_CHILDREN))
+            continue;
+        const uint32_t *ch = st_graph_children(g, tag);
+        for (uint32_t k = 0; k < tag->children_count; k++) {
+            const st_rec *child = st_graph_indexed(g, ch[k]);
+            if (!child || child->doctype != DT_TUPLE || !(child->flags & RF_HAS_CHILDREN) ||
+                child->children_count < 1)
+                continue;
+            uint32_t fid = st_graph_children(g, child)[0];
+            const st_rec *fnode = st_graph_indexed(g, fid);
+            if (!st_rec_named(fnode))
+                continue;
+            if (!slot_of[fid]) {
+                if (nf == cap) {
+                    size_t nc = cap ? cap * 2 : 16;
+                    uint32_t *no = realloc(order, nc * sizeof(uint32_t));
+                    jt_out *nl = no ? realloc(lists, nc * sizeof(jt_out)) : NULL;
+                    if (no)
+                        order = no;
+                    if (!nl) {
+                        rc = st_error_set(RESONA_ENOMEM, "out of memory");
+                        goto done;
+                    }
+                    lists = nl;
+                    cap = nc;
+                }
+                order[nf] = fid;
+                memset(&lists[nf], 0, sizeof(jt_out));
+                slot_of[fid] = (uint32_t)++nf;
+            }
+            jt_out *l = &lists[slot_of[fid] - 1];
+            if (jt_out_append(l, l->len ? "," : "[", 1) < 0 || jt_write_string(l, tname, tnl) < 0) {
+                rc = st_error_set(RESONA_ENOMEM, "out of memory");
+                goto done;
+            }
+        }
+    }
+    for (size_t i = 0; i < nf; i++) {
+        const st_rec *fnode = st_graph_indexed(g, order[i]);
+        if (jt_out_append(&lists[i], "]", 1) < 0) {
+            rc = st_error_set(RESONA_ENOMEM, "out of memory");
+            goto done;
+        }
+        st_index__bind_sym(w, ins, 1, order[i]);
+        st_index__bind_str(w, ins, 2, fnode->name);
+        sqlite3_bind_text(ins, 3, lists[i].ptr, (int)lists[i].len, SQLITE_STATIC);
+        if ((rc = st_index__step(w, ins, "inserting into field_names")) < 0)
+            goto done;
+        w->counts->field_names++;
+    }
+    static const char *const sys[][2] = {{"SYS_A13", "Tag"},      {"SYS_A61", "Due date"},
+                                         {"SYS_A90", "Date"},     {"SYS_A142", "Attendees"},
+                                         {"SYS_T01", "Supertag"}, {"SYS_T02", "Field"}};
+    for (size_t i = 0; i < sizeof(sys) / sizeof(sys[0]); i++) {
+        uint32_t s = st_symtab_find(&g->ids, sys[i][0], strlen(sys[i][0]));
+        if (s != ST_SYM_NONE && slot_of[s])
+            continue;
+        sqlite3_bind_text(ins, 1, sys[i][0], -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 2, sys[i][1], -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 3, "[\"system\"]", -1, SQLITE_STATIC);
+        if ((rc = st_index__step(w, ins, "inserting into field_names")) < 0)
+            goto done;
+        w->counts->field_names++;
+    }
+done:
+    for (size_t i = 0; i < nf; i++)
+        jt_out_free(&lists[i]);
+    free(lists);
+    free(order);
+    free(slot_of);
+    sqlite3_finalize(ins);
+    return rc;
+}
+
+static int write_graph_tables(writer *w)
+{
+    st_graph *g = w->g;
+    graph_maps m;
+    memset(&m, 0, sizeof(m));
+    sqlite3_stmt *st = NULL, *fi = NULL, *rf = NULL, *ta = NULL;
+    int rc;
+    if ((rc = st_index__prep(
+             w, "INSERT INTO supertags (node_id, tag_name, tag_id, color) VALUES (?, ?, ?, ?)",
+             &st)) < 0 ||
+        (rc = st_index__prep(
+             w, "INSERT INTO fields (node_id, field_name, field_id) VALUES (?, ?, ?)", &fi)) < 0 ||
+        (rc = st_index__prep(
+             w,
+             "INSERT INTO \"references\" (from_node, to_node, reference_type) VALUES (?, "
+             "?, ?)",
+             &rf)) < 0 ||
+        (rc = st_index__prep(w,
+                             "INSERT INTO tag_applications (tuple_node_id, data_node_id, tag_id, "
+                             "tag_name) VALUES (?, ?, ?, ?)",
+                             &ta)) < 0)
+        goto done;
+    /* The original inserts supertags, fields, references, then tag
+     * applications; tag applications are found while resolving tuples, so
+     * they are collected first into a temporary table and copied after. */
+    if ((rc = st_index_exec(w->db, "CREATE TEMP TABLE ta_pending (tuple_node_id, data_node_id, "
+                                   "tag_id, tag_name)")) < 0)
+        goto done;
+    sqlite3_finalize(ta);
+    ta = NULL;
+    if ((rc = st_index__prep(w, "INSERT INTO temp.ta_pending VALUES (?, ?, ?, ?)", &ta)) < 0)
+        goto done;
+    if ((rc = resolve_tuples(w, &m, ta)) < 0)
+        goto done;
+    for (uint32_t t = 0; t < m.tag_names.count; t++) {
+        size_t len;
+        const char *name = st_symtab_str(&m.tag_names, t, &len);
+        st_index__bind_sym(w, st, 1, m.tags[t].tuple);
+        sqlite3_bind_text(st, 2, name, (int)len, SQLITE_STATIC);
+        st_index__bind_sym(w, st, 3, m.tags[t].def);
+        st_index__bind_str(w, st, 4, m.tags[t].color);
+        if ((rc = st_index__step(w, st, "inserting into supertags")) < 0)
+            goto done;
+        w->counts->supertags++;
+    }
+    for (uint32_t f = 0; f < m.field_names.count; f++) {
+        size_t len;
+        const char *name = st_symtab_str(&m.field_names, f, &len);
+        st_index__bind_sym(w, fi, 1, m.fields[f].tuple);
+        sqlite3_bind_text(fi, 2, name, (int)len, SQLITE_STATIC);
+        st_index__bind_sym(w, fi, 3, m.fields[f].def);
+        if ((rc = st_index__step(w, fi, "inserting into fields")) < 0)
+            goto done;
+        w->counts->fields++;
+    }
+    for (size_t i = 0; i < g->refs_len; i += 2) {
+        if (!st_graph_indexed(g, g->refs[i + 1]))
+            continue;
+        st_index__bind_sym(w, rf, 1, g->refs[i]);
+        st_index__bind_sym(w, rf, 2, g->refs[i + 1]);
+        sqlite3_bind_text(rf, 3, "inline_ref", -1, SQLITE_STATIC);
+        if ((rc = st_index__step(w, rf, "inserting into references")) < 0)
+            goto done;
+        w->counts->references++;
+    }
+    if ((rc = st_index_exec(w->db, "INSERT INTO tag_applications (tuple_node_id, data_node_id, "
+                                   "tag_id, tag_name) SELECT * FROM temp.ta_pending ORDER BY "
+                                   "rowid")) < 0 ||
+        (rc = st_index_exec(w->db, "DROP TABLE temp.ta_pending")) < 0)
+        goto done;
+    if ((rc = write_field_names(w, &m)) < 0)
+        goto done;
+done:
+    sqlite3_finalize(st);
+    sqlite3_finalize(fi);
+    sqlite3_finalize(rf);
+    sqlite3_finalize(ta);
+    st_symtab_free(&m.tag_names);
+    st_symtab_free(&m.field_names);
+    free(m.tags);
+    free(m.fields);
+    return rc;
+}
+
+/* ---- field values (4.6) -------------------------------------------------- */
+
+static const char *system_field_name(writer *w, uint32_t sym)
+{
+    static const char *const names[][2] = {{"SYS_A13", "Tag"},
+                                           {"SYS_A61", "Due date"},
+                                           {"SYS_A90", "Date"},
+                                           {"SYS_A142", "Attendees"},
+                                           {"SYS_T01", "Supertag"},
+                                           {"SYS_T02", "Field"},
+                                           {"SYS_T03", "Option value"},
+                                           {"SYS_A15", "Search expression"},
+                                           {"SYS_A144", "Search title"},
+                                           {"SYS_A130", "Entity type"},
+                                           {"SYS_A150", "Speaker"},
+                                           {"SYS_A199", "Transcript"},
+                                           {"SYS_A252", "Transcript speaker"},
+                                           {"SYS_A253", "Start time"},
+                                           {"SYS_A254", "End time"},
+                                           {"SYS_A12", "System reference"},
+                                           {"SYS_A16", "Default value"},
+                                           {"SYS_A20", "Field reference"}};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (st_index__sym_is(w, sym, names[i][0]))
+            return names[i][1];
+    return NULL;
+}
+
+static int label_ok(writer *w, const st_rec *label)
+{
+    if (!st_rec_named(label))
+        return 0;
+    const char *n = st_graph_str(w->g, label->name);
+    size_t len = label->name.len;
+    if (len >= 4 && memcmp(n, "  - ", 4) == 0)
+        return 0;
+    if (len >= 6 && memcmp(n, "    - ", 6) == 0)
+        return 0;
+    return 1;
+}
+
+static uint32_t tuple_parent(const st_graph *g, uint32_t id)
+{
+    uint32_t cur = id, p = g->parent[cur];
+    size_t steps = 0;
+    while (p != ST_SYM_NONE) {
+        size_t len;
+        st_graph_id(g, p, &len);
+        if (len == 0)
+            return ST_SYM_NONE; /* "" is falsy */
+        const st_rec *pn = st_graph_indexed(g, p);
+        if (!pn || pn->doctype != DT_TUPLE)
+            return p;
+        if (++steps > g->index_count)
+            return ST_SYM_NONE; /* a cycle of tuples: the original loops forever */
+        cur = p;
+        p = g->parent[cur];
+    }
+    return ST_SYM_NONE;
+}
+
+static int write_field_values(writer *w)
+{
+    st_graph *g = w->g;
+    sqlite3_stmt *ins = NULL;
+    int rc =
+        st_index__prep(w,
+                       "INSERT INTO field_values (tuple_id, parent_id, field_def_id, field_name, "
+                       "value_node_id, value_text, value_order, created) VALUES (?, ?, ?, ?, ?, ?, "
+                       "?, ?)",
+                       &ins);
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < g->index_count; i++) {
+        const st_rec *t = &g->recs[g->index[i]];
+        if (t->doctype != DT_TUPLE || t->children_count < 2 || t->children_count > 50)
+            continue;
+        const uint32_t *ch = st_graph_children(g, t);
+        const char *fname;
+        size_t flen;
+        if (st_index__sym_prefix(w, ch[0], "SYS_")) {
+            fname = system_field_name(w, ch[0]);
+            if (!fname)
+                continue;
+            flen = strlen(fname);
+        } else {
+            const st_rec *label = st_graph_indexed(g, ch[0]);
+            if (!label_ok(w, label))
+                continue;
+            fname = st_graph_str(g, label->name);
+            flen = label->name.len;
+        }
+        if (w->exclusions && st_symtab_find(w->exclusions, fname, flen) != ST_SYM_NONE)
+            continue;
+        uint32_t parent = tuple_parent(g, t->id);
+        if (parent == ST_SYM_NONE)
+            continue;
+        const st_rec *prec = st_graph_indexed(g, parent);
+        int order = 0;
+        for (uint32_t k = 1; k < t->children_count; k++) {
+            const st_rec *v = st_graph_indexed(g, ch[k]);
+            if (!v || !st_rec_named(v))
+                continue;
+            const char *text = st_graph_str(g, v->name);
+            if (st_js_blank(text, v->name.len))
+                continue;
+            st_index__bind_sym(w, ins, 1, t->id);
+            st_index__bind_sym(w, ins, 2, parent);
+            size_t slen = 0;
+            if (t->source != ST_SYM_NONE)
+                st_graph_id(g, t->source, &slen);
+            if (slen)
+                st_index__bind_sym(w, ins, 3, t->source);
+            else
+                sqlite3_bind_text(ins, 3, "", 0, SQLITE_STATIC);
+            sqlite3_bind_text(ins, 4, fname, (int)flen, SQLITE_STATIC);
+            st_index__bind_sym(w, ins, 5, ch[k]);
+            sqlite3_bind_text(ins, 6, text, (int)v->name.len, SQLITE_STATIC);
+            sqlite3_bind_int(ins, 7, order++);
+            if (prec && prec->created_kind == K_NUMBER)
+                st_index__bind_num(ins, 8, prec->created);
+            else
+                sqlite3_bind_null(ins, 8);
+            if ((rc = st_index__step(w, ins, "inserting into field_values")) < 0)
+                goto done;
+            w->counts->field_values++;
+        }
+    }
+done:
+    sqlite3_finalize(ins);
+    return rc;
+}
+
+/* ---- all of it ----------------------------------------------------------- */
+
+/*
+ * The schema statements run in the original's order, and each big table is
+ * filled right after its CREATE TABLE and before its CREATE INDEX: SQLite then
+ * builds those indexes by sorting instead of by one random B-tree insert per
+ * row, and sqlite_master comes out exactly as the original's. field_values'
+ * full-text index is built by one 'rebuild' (the same content the triggers
+ * would have written) before the triggers are created.
+ */
+typedef enum load_step {
+    L_NONE,
+    L_NODES,
+    L_GRAPH,
+    L_CHECKSUMS,
+    L_FIELD_VALUES,
+    L_FTS,
+    L_EXCLUSIONS
+} load_step;
+
+static load_step step_after(const char *ddl)
+{
+    static const struct {
+        const char *prefix;
+        load_step step;
+    } hooks[] = {{"CREATE TABLE nodes ", L_NODES},
+                 {"CREATE INDEX idx_field_names_fieldid ", L_GRAPH},
+                 {"CREATE TABLE node_checksums ", L_CHECKSUMS},
+                 {"CREATE TABLE field_values ", L_FIELD_VALUES},
+                 {"CREATE VIRTUAL TABLE field_values_fts ", L_FTS},
+                 {"CREATE TABLE field_exclusions ", L_EXCLUSIONS}};
+    for (size_t i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++)
+        if (strncmp(ddl, hooks[i].prefix, strlen(hooks[i].prefix)) == 0)
+            return hooks[i].step;
+    return L_NONE;
+}
+
+int st_index_write(sqlite3 *db, st_graph *g, const char *export_name, int64_t now_ms,
+                   const st_symtab *exclusions, int old_attached, st_index_counts *counts)
+{
+    writer w = {db, g, exclusions, counts};
+    memset(counts, 0, sizeof(*counts));
+    int rc = 0;
+    for (const char *const *ddl = st_index_schema_sql; *ddl && rc == 0; ddl++) {
+        if ((rc = st_index_exec(db, *ddl)) < 0)
+            break;
+        switch (step_after(*ddl)) {
+        case L_NODES:
+            rc = write_nodes(&w);
+            break;
+        case L_GRAPH:
+            rc = write_graph_tables(&w);
+            break;
+        case L_CHECKSUMS:
+            rc = write_checksums(&w, now_ms);
+            break;
+        case L_FIELD_VALUES:
+            rc = write_field_values(&w);
+            break;
+        case L_FTS:
+            rc = st_index_exec(db,
+                               "INSERT INTO field_values_fts(field_values_fts) VALUES('rebuild')");
+            break;
+        case L_EXCLUSIONS:
+            if (old_attached)
+                rc = st_index_exec(db, "INSERT INTO main.field_exclusions (id, field_name, reason) "
+                                       "SELECT id, field_name, reason FROM old.field_exclusions "
+                                       "ORDER BY id");
+            break;
+        case L_NONE:
+            break;
+        }
+    }
+    if (rc < 0)
+        goto done;
+    if ((rc = st_index__write_supertag_metadata(&w)) < 0 ||
+        (rc = st_index__write_system_field_sources(&w)) < 0 ||
+        (rc = st_index__write_explicit_types(&w)) < 0 ||
+        (rc = st_index__write_target_supertags(&w)) < 0 ||
+        (rc = st_index__write_value_types(&w)) < 0)
+        goto done;
+    sqlite3_stmt *md = NULL;
+    if ((rc = st_index__prep(&w,
+                             "INSERT OR REPLACE INTO sync_metadata (id, last_export_file, "
+                             "last_sync_timestamp, total_nodes) VALUES (1, ?, ?, ?)",
+                             &md)) < 0)
+        goto done;
+    sqlite3_bind_text(md, 1, export_name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(md, 2, now_ms);
+    sqlite3_bind_int64(md, 3, (sqlite3_int64)g->index_count);
+    rc = st_index__step(&w, md, "writing sync_metadata");
+    sqlite3_finalize(md);
+done:
+    return rc;
+}
