@@ -101,13 +101,13 @@ static int load_overrides(yajl_val ov, struct st_enrich_config *cfg)
         return 0;
     cfg->overrides = calloc(ov->u.object.len, sizeof(*cfg->overrides));
     if (!cfg->overrides)
-        return st_err_set(RESONA_ENOMEM, "out of memory loading the enrichment overrides");
+        return st_error_set(RESONA_ENOMEM, "out of memory loading the enrichment overrides");
     for (size_t i = 0; i < ov->u.object.len; i++) {
         yajl_val v = ov->u.object.values[i];
         struct st_enrich_override *o = &cfg->overrides[cfg->override_count++];
         o->key = strdup(ov->u.object.keys[i]);
         if (!o->key)
-            return st_err_set(RESONA_ENOMEM, "out of memory loading the enrichment overrides");
+            return st_error_set(RESONA_ENOMEM, "out of memory loading the enrichment overrides");
         o->disabled = truthy(member(v, "disabled"));
         yajl_val mf = member(v, "maxFieldsPerTag");
         if (YAJL_IS_NUMBER(mf)) {
@@ -118,14 +118,14 @@ static int load_overrides(yajl_val ov, struct st_enrich_config *cfg)
         if (YAJL_IS_ARRAY(inc) && inc->u.array.len > 0) {
             o->include_fields = calloc(inc->u.array.len, sizeof(char *));
             if (!o->include_fields)
-                return st_err_set(RESONA_ENOMEM, "out of memory loading the enrichment overrides");
+                return st_error_set(RESONA_ENOMEM, "out of memory loading the enrichment overrides");
             for (size_t j = 0; j < inc->u.array.len; j++) {
                 yajl_val f = inc->u.array.values[j];
                 if (!YAJL_IS_STRING(f))
                     continue;
                 char *low = st_js_lower(YAJL_GET_STRING(f));
                 if (!low)
-                    return st_err_set(RESONA_ENOMEM, "out of memory loading the enrichment overrides");
+                    return st_error_set(RESONA_ENOMEM, "out of memory loading the enrichment overrides");
                 o->include_fields[o->include_count++] = low;
             }
         }
@@ -146,7 +146,7 @@ int st_enrich_config_load(const char *path, struct st_enrich_config *cfg, char *
     if (!f) {
         if (errno == ENOENT || errno == ENOTDIR)
             return 0;
-        return st_err_set(RESONA_EIO, "cannot open %s: %s", path, strerror(errno));
+        return st_error_set(RESONA_EIO, "cannot open %s: %s", path, strerror(errno));
     }
     st_str buf = {0};
     char chunk[8192];
@@ -154,12 +154,12 @@ int st_enrich_config_load(const char *path, struct st_enrich_config *cfg, char *
     while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
         st_str_append(&buf, chunk, n);
         if (buf.len > ENRICH_FILE_MAX) {
-            rc = st_err_set(RESONA_EINVALID, "%s: larger than %u bytes", path, ENRICH_FILE_MAX);
+            rc = st_error_set(RESONA_EINVALID, "%s: larger than %u bytes", path, ENRICH_FILE_MAX);
             goto done;
         }
     }
     if (ferror(f)) {
-        rc = st_err_set(RESONA_EIO, "cannot read %s", path);
+        rc = st_error_set(RESONA_EIO, "cannot read %s", path);
         goto done;
     }
     if ((rc = st_str_ok(&buf)) < 0)
@@ -167,7 +167,7 @@ int st_enrich_config_load(const char *path, struct st_enrich_config *cfg, char *
     data = buf.ptr ? buf.ptr : strdup("");
     buf.ptr = NULL;
     if (!data) {
-        rc = st_err_set(RESONA_ENOMEM, "out of memory reading %s", path);
+        rc = st_error_set(RESONA_ENOMEM, "out of memory reading %s", path);
         goto done;
     }
 
@@ -464,7 +464,7 @@ int st_legacy_open(sqlite3 *db, st_legacy **out)
 {
     st_legacy *l = calloc(1, sizeof(*l));
     if (!l)
-        return st_err_set(RESONA_ENOMEM, "out of memory");
+        return st_error_set(RESONA_ENOMEM, "out of memory");
     l->db = db;
     if (sqlite3_prepare_v2(db, "SELECT id, name, parent_id FROM nodes WHERE id = ?", -1, &l->node,
                            NULL) != SQLITE_OK ||
@@ -472,7 +472,7 @@ int st_legacy_open(sqlite3 *db, st_legacy **out)
                            "SELECT DISTINCT tag_name as name FROM tag_applications "
                            "WHERE data_node_id = ?",
                            -1, &l->tags, NULL) != SQLITE_OK) {
-        int rc = st_err_set(RESONA_ERROR, "preparing the ancestor queries: %s", sqlite3_errmsg(db));
+        int rc = st_error_set(RESONA_ERROR, "preparing the ancestor queries: %s", sqlite3_errmsg(db));
         st_legacy_free(l);
         return rc;
     }
@@ -508,12 +508,12 @@ static int strlist_push(struct strlist *s, const char *text)
         size_t ncap = s->cap ? s->cap * 2 : 8;
         char **p = realloc(s->v, ncap * sizeof(*p));
         if (!p)
-            return st_err_set(RESONA_ENOMEM, "out of memory");
+            return st_error_set(RESONA_ENOMEM, "out of memory");
         s->v = p;
         s->cap = ncap;
     }
     if (!(s->v[s->n] = strdup(text)))
-        return st_err_set(RESONA_ENOMEM, "out of memory");
+        return st_error_set(RESONA_ENOMEM, "out of memory");
     s->n++;
     return 0;
 }
@@ -526,7 +526,7 @@ static void strlist_free(struct strlist *s)
 
 static int sql_fail(sqlite3 *db, const char *what, const char *id)
 {
-    return st_err_set(RESONA_ERROR, "%s for node %s: %s", what, id, sqlite3_errmsg(db));
+    return st_error_set(RESONA_ERROR, "%s for node %s: %s", what, id, sqlite3_errmsg(db));
 }
 
 int st_legacy_build(st_legacy *l, const char *id, const char *name, st_str *text, st_str *metadata,
@@ -539,7 +539,7 @@ int st_legacy_build(st_legacy *l, const char *id, const char *name, st_str *text
     bool anc_name_null = false, found = false;
     int depth = 0, found_depth = 0;
     if (!cur)
-        return st_err_set(RESONA_ENOMEM, "out of memory");
+        return st_error_set(RESONA_ENOMEM, "out of memory");
 
     while (cur && cur[0] && depth <= MAX_ANCESTOR_DEPTH) {
         bool seen = false;
@@ -578,7 +578,7 @@ int st_legacy_build(st_legacy *l, const char *id, const char *name, st_str *text
             anc_name_null = nname == NULL;
             anc_name = strdup(nname ? nname : "null");
             if (!anc_id || !anc_name) {
-                rc = st_err_set(RESONA_ENOMEM, "out of memory");
+                rc = st_error_set(RESONA_ENOMEM, "out of memory");
                 goto done;
             }
             found = true;
@@ -588,7 +588,7 @@ int st_legacy_build(st_legacy *l, const char *id, const char *name, st_str *text
         const char *parent = (const char *)sqlite3_column_text(l->node, 2);
         char *next = parent ? strdup(parent) : NULL;
         if (parent && !next) {
-            rc = st_err_set(RESONA_ENOMEM, "out of memory");
+            rc = st_error_set(RESONA_ENOMEM, "out of memory");
             goto done;
         }
         free(cur);

@@ -94,7 +94,7 @@ static void bind_selection(sqlite3_stmt *st, const struct st_select_opts *o)
 
 static int sql_err(sqlite3 *db, const char *what)
 {
-    return st_err_set(RESONA_ERROR, "%s: %s", what, sqlite3_errmsg(db));
+    return st_error_set(RESONA_ERROR, "%s: %s", what, sqlite3_errmsg(db));
 }
 
 /* One selected node of the current chunk. */
@@ -238,7 +238,7 @@ static int fetch_rows(st_select *c, const char *head, const char *tail, int ncol
             size_t ncap = cap ? cap * 2 : 256;
             struct raw_row *p = realloc(rows, ncap * sizeof(*p));
             if (!p) {
-                rc = st_err_set(RESONA_ENOMEM, "out of memory reading chunk rows");
+                rc = st_error_set(RESONA_ENOMEM, "out of memory reading chunk rows");
                 goto done;
             }
             rows = p;
@@ -249,7 +249,7 @@ static int fetch_rows(st_select *c, const char *head, const char *tail, int ncol
         rows[n].b = ncols > 2 ? col_dup(st, 2) : NULL;
         n++;
         if (!rows[n - 1].a || (ncols > 2 && !rows[n - 1].b)) {
-            rc = st_err_set(RESONA_ENOMEM, "out of memory reading chunk rows");
+            rc = st_error_set(RESONA_ENOMEM, "out of memory reading chunk rows");
             goto done;
         }
     }
@@ -318,7 +318,7 @@ static int load_types(st_select *c)
     const char **names = malloc((c->nfield_rows ? c->nfield_rows : 1) * sizeof(char *));
     int rc = 0;
     if (!names)
-        return st_err_set(RESONA_ENOMEM, "out of memory");
+        return st_error_set(RESONA_ENOMEM, "out of memory");
     /* distinct names, first seen first (a chunk has few distinct field names) */
     for (size_t i = 0; i < c->nfield_rows; i++) {
         bool seen = false;
@@ -348,7 +348,7 @@ static int load_types(st_select *c)
                 k++;
             char *v = strdup(ftype);
             if (!v) {
-                rc = st_err_set(RESONA_ENOMEM, "out of memory");
+                rc = st_error_set(RESONA_ENOMEM, "out of memory");
                 break;
             }
             if (k < c->ntypes) { /* Map.set: the last row read wins */
@@ -366,7 +366,7 @@ static int load_types(st_select *c)
                     c->type_values = b;
                 if (!a || !b) {
                     free(v);
-                    rc = st_err_set(RESONA_ENOMEM, "out of memory");
+                    rc = st_error_set(RESONA_ENOMEM, "out of memory");
                     break;
                 }
                 cap = ncap;
@@ -375,7 +375,7 @@ static int load_types(st_select *c)
             c->type_values[c->ntypes] = v;
             c->ntypes++;
             if (!c->type_names[c->ntypes - 1])
-                rc = st_err_set(RESONA_ENOMEM, "out of memory");
+                rc = st_error_set(RESONA_ENOMEM, "out of memory");
         }
         if (rc == 0 && s != SQLITE_DONE)
             rc = sql_err(c->db, "reading field types");
@@ -403,7 +403,7 @@ static int load_chunk(st_select *c)
         nd->name = col_dup(c->sel, 1);
         c->count++;
         if (!nd->id || !nd->name)
-            return st_err_set(RESONA_ENOMEM, "out of memory");
+            return st_error_set(RESONA_ENOMEM, "out of memory");
         uint32_t h = hash_str(nd->id) & (HASH_SLOTS - 1);
         while (c->slots[h] != 0 && strcmp(c->nodes[c->slots[h] - 1].id, nd->id))
             h = (h + 1) & (HASH_SLOTS - 1);
@@ -424,7 +424,7 @@ static int load_chunk(st_select *c)
         c->tags = malloc((c->ntag_rows ? c->ntag_rows : 1) * sizeof(char *));
         if (!order || !c->tags) {
             free(order);
-            return st_err_set(RESONA_ENOMEM, "out of memory");
+            return st_error_set(RESONA_ENOMEM, "out of memory");
         }
         /* dedupe each node's tags, first seen first */
         for (size_t k = 0; k < c->count; k++) {
@@ -459,7 +459,7 @@ static int load_chunk(st_select *c)
         c->fields = malloc((c->nfield_rows ? c->nfield_rows : 1) * sizeof(*c->fields));
         if (!order || !c->fields) {
             free(order);
-            return st_err_set(RESONA_ENOMEM, "out of memory");
+            return st_error_set(RESONA_ENOMEM, "out of memory");
         }
         for (size_t i = 0; i < c->nfield_rows; i++) {
             const struct raw_row *r = &c->field_rows[order[i]];
@@ -478,7 +478,7 @@ int st_select_open(sqlite3 *db, const struct st_select_opts *opts, st_select **o
     st_str sql = {0};
     st_select *c = calloc(1, sizeof(*c));
     if (!c)
-        return st_err_set(RESONA_ENOMEM, "out of memory");
+        return st_error_set(RESONA_ENOMEM, "out of memory");
     c->db = db;
     c->opts = *opts;
     st_enrich_config_defaults(&c->default_cfg);

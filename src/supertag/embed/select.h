@@ -14,7 +14,7 @@
  *
  *   struct st_select_opts o = ST_SELECT_OPTS_INIT;
  *   st_select *c;
- *   if (st_select_open(db, &o, &c) < 0) ... st_err_msg()
+ *   if (st_select_open(db, &o, &c) < 0) ... st_error_message()
  *   struct st_item it;
  *   while ((rc = st_select_next(c, &it)) > 0) use(it.id, it.text, it.metadata);
  *   st_select_close(c);
@@ -75,7 +75,7 @@ typedef struct st_select st_select;
  */
 int st_select_sql(const struct st_select_opts *opts, bool count, st_str *sql);
 
-/** Open a cursor over db. Returns 0 or a negative code (message: st_err_msg()). */
+/** Open a cursor over db. Returns 0 or a negative code (message: st_error_message()). */
 int st_select_open(sqlite3 *db, const struct st_select_opts *opts, st_select **out);
 /** Next item: 1 with *item filled, 0 at the end, negative on error. */
 int st_select_next(st_select *c, struct st_item *item);

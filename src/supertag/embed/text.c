@@ -12,22 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static _Thread_local char err_msg[1024];
-
-int st_err_set(int code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err_msg, sizeof(err_msg), fmt, ap);
-    va_end(ap);
-    return code;
-}
-
-const char *st_err_msg(void)
-{
-    return err_msg;
-}
-
 /* ---- growable string ---------------------------------------------------- */
 
 static bool str_reserve(st_str *s, size_t extra)
@@ -107,7 +91,7 @@ void st_str_free(st_str *s)
 int st_str_ok(const st_str *s)
 {
     if (s->failed)
-        return st_err_set(RESONA_ENOMEM, "out of memory building a string of %zu bytes", s->len);
+        return st_error_set(RESONA_ENOMEM, "out of memory building a string of %zu bytes", s->len);
     return 0;
 }
 
@@ -397,7 +381,7 @@ int st_sha256_hex(const void *data, size_t len, char hex[65])
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32)
-        return st_err_set(RESONA_ERROR, "SHA-256 failed (libcrypto)");
+        return st_error_set(RESONA_ERROR, "SHA-256 failed (libcrypto)");
     static const char xd[] = "0123456789abcdef";
     for (unsigned i = 0; i < 32; i++) {
         hex[2 * i] = xd[md[i] >> 4];

@@ -13,11 +13,12 @@
  * that case so callers can append U+FFFD and stay byte-identical.
  *
  * Errors: functions of src/supertag/embed/ return 0 or a negative RESONA_E*
- * code and set one thread-local message with st_err_set(), read with
- * st_err_msg(). Not thread-safe beyond that (each thread has its message).
+ * code and set one thread-local message with st_error_set() (st_error.h).
  */
 #ifndef SUPERTAG_EMBED_TEXT_H
 #define SUPERTAG_EMBED_TEXT_H
+
+#include "st_error.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -28,11 +29,6 @@
 #else
 #define ST_PRINTF(a, b)
 #endif
-
-/** Set the thread-local message; returns code (negative RESONA_E*). */
-int st_err_set(int code, const char *fmt, ...) ST_PRINTF(2, 3);
-/** The last message set on this thread ("" if none). Borrowed. */
-const char *st_err_msg(void);
 
 /*
  * A growable NUL-terminated string. Zero-initialise ({0}). On allocation
