@@ -630,3 +630,164 @@ int st_select_named_count(sqlite3 *db, long long *out)
 {
     return count_query(db, "SELECT COUNT(*) FROM nodes WHERE name IS NOT NULL", NULL, out);
 }
+
+/* ---- --enrichment-preview ---------------------------------------------------- */
+
+void st_preview_free(struct st_preview *p)
+{
+    free(p->name);
+    st_str_free(&p->tags);
+    st_str_free(&p->fields);
+    st_str_free(&p->raw);
+    st_str_free(&p->text);
+    memset(p, 0, sizeof(*p));
+}
+
+int st_select_preview(sqlite3 *db, const struct st_enrich_config *cfg, const char *id,
+                      struct st_preview *out)
+{
+    int rc = 0;
+    sqlite3_stmt *st = NULL;
+    struct raw_row *rows = NULL;
+    char **tags = NULL;
+    struct st_field_row *fields = NULL;
+    size_t ntags = 0, nrows = 0, cap = 0;
+    struct st_enrich_config defaults;
+    st_str meta = {0};
+    memset(out, 0, sizeof(*out));
+    if (!cfg) {
+        st_enrich_config_defaults(&defaults);
+        cfg = &defaults;
+    }
+
+    if (sqlite3_prepare_v2(db, "SELECT name FROM nodes WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
+        return sql_err(db, "preparing the node query");
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW) {
+        out->found = true;
+        out->name = col_dup(st, 0);
+        if (!out->name)
+            rc = st_error_set(RESONA_ENOMEM, "out of memory");
+    } else if (s != SQLITE_DONE) {
+        rc = sql_err(db, "reading the node");
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc < 0 || !out->found)
+        goto done;
+
+    /* tags, deduplicated, first seen first */
+    if (sqlite3_prepare_v2(db, "SELECT tag_name FROM tag_applications WHERE data_node_id = ?"
+                               " ORDER BY id", -1, &st, NULL) != SQLITE_OK) {
+        rc = sql_err(db, "preparing the tag query");
+        goto done;
+    }
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(st, 0);
+        t = t ? t : "";
+        bool dup = false;
+        for (size_t i = 0; i < ntags && !dup; i++)
+            dup = !strcmp(tags[i], t);
+        if (dup)
+            continue;
+        char **p = realloc(tags, (ntags + 1) * sizeof(char *));
+        if (!p || !(p[ntags] = strdup(t))) {
+            if (p)
+                tags = p;
+            rc = st_error_set(RESONA_ENOMEM, "out of memory");
+            goto done;
+        }
+        tags = p;
+        ntags++;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+
+    /* field rows in (value_order, rowid) order, with their types */
+    if (sqlite3_prepare_v2(db, "SELECT field_name, value_text FROM field_values WHERE parent_id = ?"
+                               " ORDER BY value_order ASC, id ASC", -1, &st, NULL) != SQLITE_OK) {
+        rc = sql_err(db, "preparing the field query");
+        goto done;
+    }
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        if (nrows == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            struct raw_row *p = realloc(rows, ncap * sizeof(*p));
+            if (!p) {
+                rc = st_error_set(RESONA_ENOMEM, "out of memory");
+                goto done;
+            }
+            rows = p;
+            cap = ncap;
+        }
+        rows[nrows].node = 0;
+        rows[nrows].a = col_dup(st, 0);
+        rows[nrows].b = col_dup(st, 1);
+        nrows++;
+        if (!rows[nrows - 1].a || !rows[nrows - 1].b) {
+            rc = st_error_set(RESONA_ENOMEM, "out of memory");
+            goto done;
+        }
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    fields = calloc(nrows ? nrows : 1, sizeof(*fields));
+    if (!fields) {
+        rc = st_error_set(RESONA_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (sqlite3_prepare_v2(db, "SELECT DISTINCT field_name, inferred_data_type FROM supertag_fields"
+                               " WHERE field_name = ? AND inferred_data_type IS NOT NULL",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = sql_err(db, "preparing the field type query");
+        goto done;
+    }
+    for (size_t i = 0; i < nrows; i++) {
+        fields[i].name = rows[i].a;
+        fields[i].value = rows[i].b;
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, rows[i].a, -1, SQLITE_STATIC);
+        while (sqlite3_step(st) == SQLITE_ROW) { /* the last row read wins */
+            const char *t = (const char *)sqlite3_column_text(st, 1);
+            if (t) {
+                char *copy = strdup(t);
+                if (!copy) {
+                    rc = st_error_set(RESONA_ENOMEM, "out of memory");
+                    goto done;
+                }
+                free((char *)fields[i].type);
+                fields[i].type = copy;
+            }
+        }
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+
+    for (size_t i = 0; i < ntags; i++) {
+        if (i)
+            st_str_puts(&out->tags, ", ");
+        st_str_putc(&out->tags, '#');
+        st_str_puts(&out->tags, tags[i]);
+    }
+    struct st_graph_node g = {out->name, (const char *const *)tags, ntags, fields, nrows};
+    rc = st_context_graph(cfg, &g, &out->text, &meta, &out->enriched, &out->fields, &out->raw);
+    if (rc == 0 && (rc = st_str_ok(&out->tags)) == 0 && (rc = st_str_ok(&out->fields)) == 0)
+        rc = st_str_ok(&out->raw);
+done:
+    sqlite3_finalize(st);
+    if (fields)
+        for (size_t i = 0; i < nrows; i++)
+            free((char *)fields[i].type);
+    free(fields);
+    free_rows(rows, nrows);
+    for (size_t i = 0; i < ntags; i++)
+        free(tags[i]);
+    free(tags);
+    st_str_free(&meta);
+    if (rc < 0)
+        st_preview_free(out);
+    return rc;
+}

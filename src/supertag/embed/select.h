@@ -89,4 +89,24 @@ int st_select_count(sqlite3 *db, const struct st_select_opts *opts, long long *o
 /** SELECT COUNT(*) FROM nodes WHERE name IS NOT NULL (the -v "Total named nodes"). */
 int st_select_named_count(sqlite3 *db, long long *out);
 
+/** What --enrichment-preview shows for one node (graph-aware builder). */
+struct st_preview {
+    bool found;     /**< the id exists in nodes */
+    char *name;     /**< raw name ("" when NULL) */
+    st_str tags;    /**< "#a, #b" ("" = none) */
+    st_str fields;  /**< "Name: value, ..." of the kept rows ("" = none) */
+    st_str raw;     /**< text before truncation */
+    st_str text;    /**< final text (truncated to 2,048 units when enriched) */
+    bool enriched;
+};
+
+/**
+ * Build the preview of node `id` with the graph-aware builder, whatever the
+ * selection filters say. found = false when the id is not in nodes. Free
+ * with st_preview_free. Returns 0 or a negative code.
+ */
+int st_select_preview(sqlite3 *db, const struct st_enrich_config *cfg, const char *id,
+                      struct st_preview *out);
+void st_preview_free(struct st_preview *p);
+
 #endif
