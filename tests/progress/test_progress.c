@@ -76,6 +76,15 @@ static void test_line(void **state)
                                      .persisted = 12};
     assert_string_equal(st_fmt_progress_line(b, sizeof(b), &d),
                         "⏳ 100.0% | Ollama: 12 | LanceDB: 12 | 4.3/s");
+    /* by items (the pipeline's counters: generated counts chunk rows) */
+    struct st_progress_counters it = {.generated = 900, .persisted = 0, .buffered = 900,
+                                      .skipped = 100, .items_done = 400, .total = 1000,
+                                      .rate = 300, .by_items = true, .eta_seconds = 1.5};
+    assert_string_equal(st_fmt_progress_line(b, sizeof(b), &it),
+                        "⏳ 50.0% | Ollama: 900 | LanceDB: 0 | Buffer: 900 | 300.0/s | ETA: 2s");
+    it.eta_seconds = -1; /* unknown: no ETA, not one computed from a chunk rate */
+    assert_string_equal(st_fmt_progress_line(b, sizeof(b), &it),
+                        "⏳ 50.0% | Ollama: 900 | LanceDB: 0 | Buffer: 900 | 300.0/s");
 }
 
 /* A fake clock the test moves by hand. */

@@ -87,7 +87,7 @@ long long st_progress_eta(const struct st_progress_counters *c)
 {
     if (c->eta_seconds > 0)
         return (long long)ceil(c->eta_seconds);
-    if (!(c->rate > 0))
+    if (c->by_items || !(c->rate > 0))
         return 0;
     long long left = c->total - c->generated - c->errors - c->skipped;
     if (left <= 0)
@@ -99,7 +99,9 @@ static double percent(const struct st_progress_counters *c)
 {
     if (c->total <= 0)
         return 100.0;
-    double p = (double)(c->generated + c->skipped + c->errors) / (double)c->total * 100.0;
+    long long done = c->by_items ? c->items_done + c->skipped
+                                 : c->generated + c->skipped + c->errors;
+    double p = (double)done / (double)c->total * 100.0;
     return p > 100.0 ? 100.0 : (p < 0 ? 0 : p);
 }
 

@@ -20,9 +20,9 @@
  *
  * Number formats follow the original: counts with en-US grouping (45,200),
  * percentage and rate with one decimal rounded as JS toFixed(1) (exact ties
- * round up), ETA as 45s / 2m15s / 1h02m. The percentage is
- * (generated + skipped + errors) / total, capped at 100 (the original's
- * could pass 100 %, reference §15.12).
+ * round up), ETA as 45s / 2m15s / 1h02m. The percentage counts items
+ * (see by_items) and is capped at 100 (the original's mixed items and
+ * chunks and could pass 100 %, reference §15.12).
  *
  * Thread safety: st_progress_update may be called from any thread; calls are
  * serialised by an internal mutex. The FILE is written only by this module
@@ -45,6 +45,14 @@ struct st_progress_counters {
     long long total;     /**< items to process */
     double rate;         /**< generated per second; 0 = unknown */
     double eta_seconds;  /**< > 0 = the ETA to show; otherwise computed from rate */
+    /**
+     * by_items: the percentage is (items_done + skipped) / total, counting
+     * items on both sides (the pipeline's generated/errors count chunk rows),
+     * and the ETA is eta_seconds only. Otherwise generated + skipped + errors
+     * stand in for the items done and the ETA may be computed from rate.
+     */
+    bool by_items;
+    long long items_done;
 };
 
 enum st_progress_mode {
