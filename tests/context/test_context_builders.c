@@ -38,8 +38,8 @@ static void test_utf16_helpers(void **state)
     assert_string_equal(low, "ab\xC3\xA9");
     free(low);
     assert_int_equal(st_js_space_prefix(" \t\xC2\xA0x", 5), 4);
-    assert_true(st_js_blank("  \n", 3));
-    assert_false(st_js_blank(" a", 2));
+    assert_true(st_text_js_blank("  \n", 3));
+    assert_false(st_text_js_blank(" a", 2));
 }
 
 static char *build(const struct st_enrich_config *cfg, const char *name, const char *const *tags,

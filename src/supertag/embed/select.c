@@ -534,7 +534,7 @@ static int build_item(st_select *c, const struct node *nd, struct st_item *item)
                              &item->legacy_kind);
         if (rc == 0 && c->fields && nd->field_count > 0) {
             /* "[Field]: value" lines; they replace a blank context text */
-            bool blank = st_js_blank(st_str_cstr(&c->text), c->text.len);
+            bool blank = st_text_js_blank(st_str_cstr(&c->text), c->text.len);
             if (blank)
                 st_str_clear(&c->text);
             for (size_t i = 0; i < nd->field_count; i++) {

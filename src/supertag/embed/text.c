@@ -223,7 +223,7 @@ size_t st_js_space_prefix(const char *s, size_t len)
     return i;
 }
 
-bool st_js_blank(const char *s, size_t len)
+bool st_text_js_blank(const char *s, size_t len)
 {
     return st_js_space_prefix(s, len) == len;
 }

@@ -67,7 +67,7 @@ void st_str_append_utf16_prefix(st_str *out, const char *s, size_t len, size_t u
 /** Bytes of leading whitespace as JS trimStart() removes it. */
 size_t st_js_space_prefix(const char *s, size_t len);
 /** True when s is empty or whitespace only (JS s.trim() === ""). */
-bool st_js_blank(const char *s, size_t len);
+bool st_text_js_blank(const char *s, size_t len);
 
 /** Append JSON.stringify(s) (with the quotes). NULL appends null. */
 void st_str_append_json(st_str *out, const char *s);
