@@ -135,4 +135,14 @@ printf '{nope' >"$XDG_CONFIG_HOME/supertag/embed-enrichment.json"
 expect_status 0 "$SUPERTAG" embed generate --dry-run
 has "$tmp/err" "⚠️  Failed to parse enrichment config: "
 has "$tmp/out" "   Enriched (with tags): 103"
+
+# end to end: our own `supertag sync` of the sample export, then the same
+# selection, texts and hashes as the original's golden rows
+export XDG_CONFIG_HOME="$tmp/config2" XDG_DATA_HOME="$tmp/data2"
+expect_status 0 "$SUPERTAG" workspace add root --alias main
+expect_status 0 "$SUPERTAG" sync --export "$FIXTURES_DIR/sample-workspace.json"
+expect_status 0 "$SUPERTAG" embed generate --dry-run --json
+sed -nE 's/.*"event":"item","id":"([^"]*)","text_hash":"([0-9a-f]{64})".*/\1 \2/p' "$tmp/out" |
+  sort >"$tmp/ours2"
+diff "$tmp/golden" "$tmp/ours2" >/dev/null || fail "after our sync: ids/hashes differ from golden"
 echo "ok"
