@@ -36,6 +36,14 @@ static long peak_rss_kb(void)
     return ru.ru_maxrss;
 }
 
+static double cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
 static void die(sqlite3 *db, const char *what)
 {
     fprintf(stderr, "bench_select: %s: %s\n", what, db ? sqlite3_errmsg(db) : st_error_message());
@@ -124,7 +132,7 @@ static void run(sqlite3 *db, bool graph, const char *label)
     struct st_select_opts o = ST_SELECT_OPTS_INIT;
     o.graph_aware = graph;
     st_select *c;
-    double t0 = now();
+    double t0 = now(), c0 = cpu_s();
     if (st_select_open(db, &o, &c) < 0)
         die(NULL, "open");
     struct st_item it;
@@ -137,10 +145,11 @@ static void run(sqlite3 *db, bool graph, const char *label)
     struct st_select_counts k;
     st_select_counts(c, &k);
     st_select_close(c);
-    double dt = now() - t0;
-    printf("%-12s items %lld  enriched %lld  text %.1f MB  %.2f s  %.0f items/s  peak RSS %ld MB\n",
+    double dt = now() - t0, dc = cpu_s() - c0;
+    printf("%-12s items %lld  with context %lld  text %.1f MB  wall %.2f s  cpu %.2f s"
+           "  %.0f items/cpu-s  peak RSS %ld MB\n",
            label, k.total, graph ? k.enriched : k.own_tag + k.with_ancestor,
-           (double)bytes / 1e6, dt, (double)k.total / dt, peak_rss_kb() / 1024);
+           (double)bytes / 1e6, dt, dc, (double)k.total / dc, peak_rss_kb() / 1024);
 }
 
 int main(int argc, char **argv)
