@@ -81,11 +81,15 @@ static void build(sqlite3 *db, long n)
     sqlite3_stmt *node, *tag, *fv;
     sqlite3_prepare_v2(db, "INSERT INTO nodes(id, name, parent_id, raw_data) VALUES (?,?,?,?)", -1,
                        &node, NULL);
-    sqlite3_prepare_v2(db, "INSERT INTO tag_applications(tuple_node_id, data_node_id, tag_id,"
-                           " tag_name) VALUES ('tp', ?, 't', 'project')", -1, &tag, NULL);
-    sqlite3_prepare_v2(db, "INSERT INTO field_values(tuple_id, parent_id, field_def_id, field_name,"
-                           " value_node_id, value_text, value_order) VALUES ('x', ?, '', ?, 'v', ?,"
-                           " 0)", -1, &fv, NULL);
+    sqlite3_prepare_v2(db,
+                       "INSERT INTO tag_applications(tuple_node_id, data_node_id, tag_id,"
+                       " tag_name) VALUES ('tp', ?, 't', 'project')",
+                       -1, &tag, NULL);
+    sqlite3_prepare_v2(db,
+                       "INSERT INTO field_values(tuple_id, parent_id, field_def_id, field_name,"
+                       " value_node_id, value_text, value_order) VALUES ('x', ?, '', ?, 'v', ?,"
+                       " 0)",
+                       -1, &fv, NULL);
     static const char words[] = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do "
                                 "eiusmod tempor incididunt ut labore et dolore magna aliqua ut "
                                 "enim ad minim veniam quis nostrud exercitation ullamco laboris";
@@ -101,8 +105,9 @@ static void build(sqlite3 *db, long n)
         sqlite3_bind_text(node, 1, id, -1, SQLITE_STATIC);
         sqlite3_bind_text(node, 2, name, -1, SQLITE_STATIC);
         sqlite3_bind_text(node, 3, parent, -1, SQLITE_STATIC);
-        sqlite3_bind_text(node, 4, tuple ? "{\"props\":{\"_docType\":\"tuple\"}}" : "{\"props\":{}}",
-                          -1, SQLITE_STATIC);
+        sqlite3_bind_text(node, 4,
+                          tuple ? "{\"props\":{\"_docType\":\"tuple\"}}" : "{\"props\":{}}", -1,
+                          SQLITE_STATIC);
         if (sqlite3_step(node) != SQLITE_DONE)
             die(db, "insert node");
         sqlite3_reset(node);
@@ -148,8 +153,8 @@ static void run(sqlite3 *db, bool graph, const char *label)
     double dt = now() - t0, dc = cpu_s() - c0;
     printf("%-12s items %lld  with context %lld  text %.1f MB  wall %.2f s  cpu %.2f s"
            "  %.0f items/cpu-s  peak RSS %ld MB\n",
-           label, k.total, graph ? k.enriched : k.own_tag + k.with_ancestor,
-           (double)bytes / 1e6, dt, dc, (double)k.total / dc, peak_rss_kb() / 1024);
+           label, k.total, graph ? k.enriched : k.own_tag + k.with_ancestor, (double)bytes / 1e6,
+           dt, dc, (double)k.total / dc, peak_rss_kb() / 1024);
 }
 
 int main(int argc, char **argv)

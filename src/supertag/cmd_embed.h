@@ -25,6 +25,8 @@ struct embed_subcommand {
 /* Rows: {"name", embed_name, "one-line summary"}. NULL-terminated. */
 #define SUPERTAG_EMBED_SUBCOMMANDS                                                                 \
     {"generate", embed_generate, "embed the selected nodes into the workspace's Lance table"},     \
-    {NULL, NULL, NULL}
+    {                                                                                              \
+        NULL, NULL, NULL                                                                           \
+    }
 
 #endif

@@ -55,41 +55,42 @@ struct gen_opts {
 
 static void usage(FILE *out)
 {
-    fputs("usage: supertag embed generate [options]\n"
-          "\n"
-          "Select the workspace's meaningful nodes, build their context text and embed the new\n"
-          "or changed ones into the workspace's Lance table (unchanged texts are skipped).\n"
-          "\n"
-          "workspace:\n"
-          "  -w, --workspace <alias>    workspace (default: the default workspace)\n"
-          "      --all-workspaces       every workspace of config.json, in turn\n"
-          "selection:\n"
-          "  -a, --all                  re-embed everything (rows are replaced, never duplicated)\n"
-          "  -l, --limit <n>            at most n nodes (0 = no limit)\n"
-          "  -t, --tag <tag>            only nodes with this supertag (exact name)\n"
-          "      --min-length <n>       minimum name length, entities exempt (default 15)\n"
-          "      --include-all          no content filter at all\n"
-          "      --include-timestamps   include names starting with 1970-01-01\n"
-          "      --include-system       include system docTypes (tuples, metanodes, ...)\n"
-          "      --include-transcripts  include transcripts and transcript lines\n"
-          "context text:\n"
-          "      --graph-aware          \"[Type: #tag] [Field: value] name\" (default)\n"
-          "      --no-graph-aware       legacy \"Tag: ancestor | name\" text\n"
-          "      --include-fields       legacy mode: append \"[Field]: value\" lines\n"
-          "      --enrichment-preview <id>  show the graph-aware text of one node and exit\n"
-          "embedding and storage:\n"
-          "      --model <name>         embedding model (default: config.json, else bge-m3)\n"
-          "      --endpoint <url>       Ollama server; repeat for several (default: config.json,\n"
-          "                             else http://localhost:11434)\n"
-          "      --batch-size <n>       texts per embedding request\n"
-          "      --parallel <n>         requests in flight per server\n"
-          "      --lance-batch-size <n> rows per Lance commit (default 5000; 1,000-10,000 advised)\n"
-          "      --dry-run              select and build the texts, embed nothing\n"
-          "output:\n"
-          "      --json                 JSON lines: progress events and a summary\n"
-          "  -v, --verbose              more detail\n"
-          "  -h, --help                 this help\n",
-          out);
+    fputs(
+        "usage: supertag embed generate [options]\n"
+        "\n"
+        "Select the workspace's meaningful nodes, build their context text and embed the new\n"
+        "or changed ones into the workspace's Lance table (unchanged texts are skipped).\n"
+        "\n"
+        "workspace:\n"
+        "  -w, --workspace <alias>    workspace (default: the default workspace)\n"
+        "      --all-workspaces       every workspace of config.json, in turn\n"
+        "selection:\n"
+        "  -a, --all                  re-embed everything (rows are replaced, never duplicated)\n"
+        "  -l, --limit <n>            at most n nodes (0 = no limit)\n"
+        "  -t, --tag <tag>            only nodes with this supertag (exact name)\n"
+        "      --min-length <n>       minimum name length, entities exempt (default 15)\n"
+        "      --include-all          no content filter at all\n"
+        "      --include-timestamps   include names starting with 1970-01-01\n"
+        "      --include-system       include system docTypes (tuples, metanodes, ...)\n"
+        "      --include-transcripts  include transcripts and transcript lines\n"
+        "context text:\n"
+        "      --graph-aware          \"[Type: #tag] [Field: value] name\" (default)\n"
+        "      --no-graph-aware       legacy \"Tag: ancestor | name\" text\n"
+        "      --include-fields       legacy mode: append \"[Field]: value\" lines\n"
+        "      --enrichment-preview <id>  show the graph-aware text of one node and exit\n"
+        "embedding and storage:\n"
+        "      --model <name>         embedding model (default: config.json, else bge-m3)\n"
+        "      --endpoint <url>       Ollama server; repeat for several (default: config.json,\n"
+        "                             else http://localhost:11434)\n"
+        "      --batch-size <n>       texts per embedding request\n"
+        "      --parallel <n>         requests in flight per server\n"
+        "      --lance-batch-size <n> rows per Lance commit (default 5000; 1,000-10,000 advised)\n"
+        "      --dry-run              select and build the texts, embed nothing\n"
+        "output:\n"
+        "      --json                 JSON lines: progress events and a summary\n"
+        "  -v, --verbose              more detail\n"
+        "  -h, --help                 this help\n",
+        out);
 }
 
 /* Option value: "--opt=value", "--opt value", "-x value" or "-xvalue". */
@@ -192,8 +193,8 @@ static int parse(int argc, char **argv, struct gen_opts *o)
             if (!v)
                 return EXIT_USAGE;
             if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0) {
-                cli_error("invalid value for --endpoint: '%s' (expected an http:// or https:// URL)",
-                          v);
+                cli_error(
+                    "invalid value for --endpoint: '%s' (expected an http:// or https:// URL)", v);
                 return EXIT_USAGE;
             }
             if (o->endpoint_count == MAX_ENDPOINTS) {
@@ -233,8 +234,8 @@ static int parse(int argc, char **argv, struct gen_opts *o)
     o->sel.graph_aware = graph != 0;
     if (o->lance_batch_size < 1000 || o->lance_batch_size > 10000)
         cli_warn("--lance-batch-size %ld is outside the advised 1,000-10,000 (small values make "
-                  "many small commits, large ones use more memory)",
-                  o->lance_batch_size);
+                 "many small commits, large ones use more memory)",
+                 o->lance_batch_size);
     if (o->sel.include_fields && o->sel.graph_aware)
         cli_warn("--include-fields applies to the legacy text only (--no-graph-aware); ignored");
     if (o->all_workspaces && o->workspace)
@@ -251,8 +252,10 @@ static const char *model_dimensions(const char *model)
 {
     static const struct {
         const char *name, *dim;
-    } known[] = {{"nomic-embed-text", "768"},      {"mxbai-embed-large", "1024"},
-                 {"all-minilm", "384"},            {"bge-m3", "1024"},
+    } known[] = {{"nomic-embed-text", "768"},
+                 {"mxbai-embed-large", "1024"},
+                 {"all-minilm", "384"},
+                 {"bge-m3", "1024"},
                  {"snowflake-arctic-embed", "1024"}};
     for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
         if (!strcmp(known[i].name, model))
@@ -271,7 +274,8 @@ struct run_ctx {
     FILE *out; /* human messages: stdout, or stderr-free silence with --json */
 };
 
-static void say(const struct run_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(const struct run_ctx *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void say(const struct run_ctx *c, const char *fmt, ...)
 {
     if (!c->out)
@@ -479,7 +483,8 @@ static int generate_one(const struct run_ctx *c, const st_workspace *ws)
         dc.o = &od;
         if ((ret = build_items(&dc, db, &counts)) != EXIT_OK)
             goto done;
-        say(c, "✅ Dry run: %s texts built, nothing embedded\n", st_group(a, sizeof(a), counts.total));
+        say(c, "✅ Dry run: %s texts built, nothing embedded\n",
+            st_group(a, sizeof(a), counts.total));
         if (o->json)
             printf("{\"event\":\"summary\",\"dry_run\":true,\"selected\":%lld,\"enriched\":%lld,"
                    "\"plain\":%lld}\n",

@@ -29,8 +29,8 @@ static void test_utf16_helpers(void **state)
     assert_string_equal(o.ptr, "\"q\\\"b\\\\n\\n\\t\\u0001\xC3\xA9\"");
     st_str_clear(&o);
     st_str_append_capitalized(&o, "book");
-    st_str_append_capitalized(&o, "\xC3\xA9t\xC3\xA9");  /* été -> Été */
-    st_str_append_capitalized(&o, "\xC3\x9F");           /* ß -> SS */
+    st_str_append_capitalized(&o, "\xC3\xA9t\xC3\xA9"); /* été -> Été */
+    st_str_append_capitalized(&o, "\xC3\x9F");          /* ß -> SS */
     st_str_append_capitalized(&o, "1x");
     assert_string_equal(o.ptr, "Book\xC3\x89t\xC3\xA9SS1x");
     st_str_free(&o);
@@ -77,11 +77,11 @@ static void test_graph_builder(void **state)
         {"Author", "Robert Louis Stevenson", "text"}, /* text: not allowed by default */
         {"Status", "Done", "options"},
         {"Due", "2025-01-01", "date"},
-        {"Misc", longv, NULL},       /* unknown type: kept, cut to 50 + … */
+        {"Misc", longv, NULL}, /* unknown type: kept, cut to 50 + … */
         {"Owner", "Ann", "reference"},
-        {"Count", "3", "number"},    /* not allowed */
+        {"Count", "3", "number"}, /* not allowed */
         {"More", "m", NULL},
-        {"Over", "limit", NULL},     /* the 6th kept row: beyond maxFieldsPerTag 5 */
+        {"Over", "limit", NULL}, /* the 6th kept row: beyond maxFieldsPerTag 5 */
     };
     t = build(&cfg, "Name", tags, 2, rows, 8, &enr, &meta);
     assert_true(enr);

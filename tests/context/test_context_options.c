@@ -130,11 +130,12 @@ static void test_default_and_include_all(void **state)
         long long len = q1(f.db, "SELECT LENGTH(name) FROM nodes WHERE id = ?", def.id[i]);
         if (len < 15)
             assert_true(is_entity(f.db, def.id[i]));
-        assert_int_equal(q1(f.db, "SELECT COALESCE(json_extract(raw_data,'$.props._docType') IN"
-                                  " ('tuple','metanode','viewDef','search','command','hotkey',"
-                                  "'tagDef','attrDef','associatedData','visual','journalPart',"
-                                  "'group','chatbot','workspace','transcript','transcriptLine'),0)"
-                                  " FROM nodes WHERE id = ?",
+        assert_int_equal(q1(f.db,
+                            "SELECT COALESCE(json_extract(raw_data,'$.props._docType') IN"
+                            " ('tuple','metanode','viewDef','search','command','hotkey',"
+                            "'tagDef','attrDef','associatedData','visual','journalPart',"
+                            "'group','chatbot','workspace','transcript','transcriptLine'),0)"
+                            " FROM nodes WHERE id = ?",
                             def.id[i]),
                          0);
     }
@@ -207,8 +208,9 @@ static void test_tag(void **state)
     run(f.db, &o, &ch);
     size_t expect = 0;
     for (size_t i = 0; i < def.n; i++) {
-        bool tagged = q1(f.db, "SELECT EXISTS(SELECT 1 FROM tag_applications WHERE"
-                               " data_node_id = ? AND tag_name = 'chapter')",
+        bool tagged = q1(f.db,
+                         "SELECT EXISTS(SELECT 1 FROM tag_applications WHERE"
+                         " data_node_id = ? AND tag_name = 'chapter')",
                          def.id[i]) != 0;
         assert_int_equal(has(&ch, def.id[i]), tagged);
         expect += tagged;
@@ -273,14 +275,14 @@ static void test_timestamps_system_transcripts(void **state)
     o.include_system = true;
     run(f.db, &o, &sys);
     /* system docTypes (transcripts included) now pass the other conditions */
-    long long sys_extra = db_int(
-        f.db, "SELECT COUNT(*) FROM nodes n WHERE n.name IS NOT NULL AND n.name NOT LIKE"
-              " '1970-01-01%' AND json_extract(n.raw_data,'$.props._docType') IN ('tuple',"
-              "'metanode','viewDef','search','command','hotkey','tagDef','attrDef',"
-              "'associatedData','visual','journalPart','group','chatbot','workspace',"
-              "'transcript','transcriptLine') AND (LENGTH(n.name) >= 15 OR"
-              " EXISTS (SELECT 1 FROM tag_applications t WHERE t.data_node_id = n.id) OR"
-              " COALESCE(json_extract(n.raw_data,'$.props._flags') % 2 = 1, 0))");
+    long long sys_extra =
+        db_int(f.db, "SELECT COUNT(*) FROM nodes n WHERE n.name IS NOT NULL AND n.name NOT LIKE"
+                     " '1970-01-01%' AND json_extract(n.raw_data,'$.props._docType') IN ('tuple',"
+                     "'metanode','viewDef','search','command','hotkey','tagDef','attrDef',"
+                     "'associatedData','visual','journalPart','group','chatbot','workspace',"
+                     "'transcript','transcriptLine') AND (LENGTH(n.name) >= 15 OR"
+                     " EXISTS (SELECT 1 FROM tag_applications t WHERE t.data_node_id = n.id) OR"
+                     " COALESCE(json_extract(n.raw_data,'$.props._flags') % 2 = 1, 0))");
     assert_true(sys_extra > 2);
     assert_int_equal(sys.n, def.n + (size_t)sys_extra);
     got_free(&def);
@@ -365,8 +367,8 @@ static void test_legacy_and_fields(void **state)
     size_t with_lines = 0;
     for (size_t i = 0; i < fld.n; i++) {
         assert_string_equal(fld.id[i], leg.id[i]);
-        long long rows = q1(f.db, "SELECT COUNT(*) FROM field_values WHERE parent_id = ?",
-                            fld.id[i]);
+        long long rows =
+            q1(f.db, "SELECT COUNT(*) FROM field_values WHERE parent_id = ?", fld.id[i]);
         size_t lines = 0;
         for (const char *p = fld.text[i]; (p = strstr(p, "\n[")) != NULL; p++)
             lines++;
@@ -410,8 +412,10 @@ static void test_enrichment_config(void **state)
     run(f.db, &o, &g);
     size_t chapters = 0;
     for (size_t i = 0; i < g.n; i++) {
-        bool cat = q1(f.db, "SELECT COALESCE((SELECT tag_name = 'category' FROM tag_applications"
-                            " WHERE data_node_id = ? ORDER BY id LIMIT 1), 0)", g.id[i]) != 0;
+        bool cat = q1(f.db,
+                      "SELECT COALESCE((SELECT tag_name = 'category' FROM tag_applications"
+                      " WHERE data_node_id = ? ORDER BY id LIMIT 1), 0)",
+                      g.id[i]) != 0;
         if (cat) {
             assert_false(g.enriched[i]); /* disabled: the plain name */
             assert_null(strstr(g.text[i], "[Type:"));

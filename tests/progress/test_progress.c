@@ -55,8 +55,8 @@ static void test_line(void **state)
 {
     (void)state;
     char b[512];
-    struct st_progress_counters c = {.generated = 45200, .persisted = 40000, .total = 100000,
-                                     .rate = 125.3};
+    struct st_progress_counters c = {
+        .generated = 45200, .persisted = 40000, .total = 100000, .rate = 125.3};
     /* 54,800 left / 125.3 per s = 437.35 s -> 438 s */
     assert_string_equal(st_fmt_progress_line(b, sizeof(b), &c),
                         "⏳ 45.2% | Ollama: 45,200 | LanceDB: 40,000 | 125.3/s | ETA: 7m18s");
@@ -72,14 +72,20 @@ static void test_line(void **state)
     assert_string_equal(st_fmt_progress_line(b, sizeof(b), &z),
                         "⏳ 0.0% | Ollama: 0 | LanceDB: 0 | ...");
     /* done: no ETA, percentage capped at 100 */
-    struct st_progress_counters d = {.generated = 12, .skipped = 3, .total = 10, .rate = 4.25,
-                                     .persisted = 12};
+    struct st_progress_counters d = {
+        .generated = 12, .skipped = 3, .total = 10, .rate = 4.25, .persisted = 12};
     assert_string_equal(st_fmt_progress_line(b, sizeof(b), &d),
                         "⏳ 100.0% | Ollama: 12 | LanceDB: 12 | 4.3/s");
     /* by items (the pipeline's counters: generated counts chunk rows) */
-    struct st_progress_counters it = {.generated = 900, .persisted = 0, .buffered = 900,
-                                      .skipped = 100, .items_done = 400, .total = 1000,
-                                      .rate = 300, .by_items = true, .eta_seconds = 1.5};
+    struct st_progress_counters it = {.generated = 900,
+                                      .persisted = 0,
+                                      .buffered = 900,
+                                      .skipped = 100,
+                                      .items_done = 400,
+                                      .total = 1000,
+                                      .rate = 300,
+                                      .by_items = true,
+                                      .eta_seconds = 1.5};
     assert_string_equal(st_fmt_progress_line(b, sizeof(b), &it),
                         "⏳ 50.0% | Ollama: 900 | LanceDB: 0 | Buffer: 900 | 300.0/s | ETA: 2s");
     it.eta_seconds = -1; /* unknown: no ETA, not one computed from a chunk rate */
@@ -151,17 +157,27 @@ static void test_json_events(void **state)
     o.out = f;
     o.mode = ST_PROGRESS_JSON;
     st_progress *p = st_progress_new(&o);
-    struct st_progress_counters c = {.generated = 50, .persisted = 0, .buffered = 50,
-                                     .skipped = 10, .errors = 2, .total = 200, .rate = 12.25};
+    struct st_progress_counters c = {.generated = 50,
+                                     .persisted = 0,
+                                     .buffered = 50,
+                                     .skipped = 10,
+                                     .errors = 2,
+                                     .total = 200,
+                                     .rate = 12.25};
     st_progress_update(p, &c);
     c.generated = 190;
     c.persisted = 190;
     c.buffered = 0;
     st_progress_update(p, &c);
     const char *samples[] = {"Batch error: \"quoted\"", "b", "c", "d", "e", "f"};
-    struct st_progress_summary s = {.processed = 188, .skipped = 10, .errors = 2,
-                                    .error_samples = samples, .sample_count = 6,
-                                    .duration_s = 3.4, .commits = 1, .total_rows = 3623};
+    struct st_progress_summary s = {.processed = 188,
+                                    .skipped = 10,
+                                    .errors = 2,
+                                    .error_samples = samples,
+                                    .sample_count = 6,
+                                    .duration_s = 3.4,
+                                    .commits = 1,
+                                    .total_rows = 3623};
     st_progress_summary(p, &s);
     fclose(f);
     assert_int_equal(count_lines(mem), 3);
@@ -210,8 +226,8 @@ static void test_summary_text(void **state)
     o.out = f;
     o.mode = ST_PROGRESS_QUIET;
     st_progress *p = st_progress_new(&o);
-    struct st_progress_summary s = {.processed = 3623, .skipped = 0, .duration_s = 3.35,
-                                    .commits = 1, .total_rows = 3623};
+    struct st_progress_summary s = {
+        .processed = 3623, .skipped = 0, .duration_s = 3.35, .commits = 1, .total_rows = 3623};
     st_progress_summary(p, &s);
     fflush(f);
     /* The original's wording (tests/fixtures/golden/sample-embed-generate.txt) plus commits. */
@@ -223,9 +239,14 @@ static void test_summary_text(void **state)
                              "   Total embeddings: 3,623\n");
     rewind(f);
     const char *samples[] = {"Batch error: Ollama embed failed: 500 boom", "x", "y", "z", "w", "v"};
-    struct st_progress_summary e = {.processed = 10, .skipped = 1234, .errors = 1500,
-                                    .error_samples = samples, .sample_count = 6,
-                                    .duration_s = 65.04, .commits = 3, .total_rows = -1};
+    struct st_progress_summary e = {.processed = 10,
+                                    .skipped = 1234,
+                                    .errors = 1500,
+                                    .error_samples = samples,
+                                    .sample_count = 6,
+                                    .duration_s = 65.04,
+                                    .commits = 3,
+                                    .total_rows = -1};
     st_progress_free(p);
     p = st_progress_new(&o);
     st_progress_summary(p, &e);
@@ -293,9 +314,12 @@ static void test_tty_redraws_in_place(void **state)
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
     /* three redraws, each starting with \r, no newline before the END line */
-    const char *first = strstr(out, "\r⏳ 33.3% | Ollama: 1,000 | LanceDB: 0 | Buffer: 1,000 | 125.3/s | ETA: 16s");
-    const char *second = strstr(out, "\r⏳ 66.7% | Ollama: 2,000 | LanceDB: 1,000 | Buffer: 1,000 | 125.3/s | ETA: 8s");
-    const char *third = strstr(out, "\r⏳ 100.0% | Ollama: 3,000 | LanceDB: 2,000 | Buffer: 1,000 | 125.3/s");
+    const char *first =
+        strstr(out, "\r⏳ 33.3% | Ollama: 1,000 | LanceDB: 0 | Buffer: 1,000 | 125.3/s | ETA: 16s");
+    const char *second = strstr(
+        out, "\r⏳ 66.7% | Ollama: 2,000 | LanceDB: 1,000 | Buffer: 1,000 | 125.3/s | ETA: 8s");
+    const char *third =
+        strstr(out, "\r⏳ 100.0% | Ollama: 3,000 | LanceDB: 2,000 | Buffer: 1,000 | 125.3/s");
     if (!first || !second || !third)
         fail_msg("unexpected TTY output: %s", out);
     assert_true(first < second && second < third);
@@ -311,9 +335,12 @@ static void test_tty_redraws_in_place(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fixed_like_js),      cmocka_unit_test(test_group_and_eta),
-        cmocka_unit_test(test_line),               cmocka_unit_test(test_plain_is_throttled),
-        cmocka_unit_test(test_json_events),        cmocka_unit_test(test_summary_text),
+        cmocka_unit_test(test_fixed_like_js),
+        cmocka_unit_test(test_group_and_eta),
+        cmocka_unit_test(test_line),
+        cmocka_unit_test(test_plain_is_throttled),
+        cmocka_unit_test(test_json_events),
+        cmocka_unit_test(test_summary_text),
         cmocka_unit_test(test_tty_redraws_in_place),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,7 +26,8 @@ void st_enrich_config_defaults(struct st_enrich_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
     cfg->include_tag_name = true;
-    cfg->allowed_types = ST_TYPE_OPTIONS | ST_TYPE_REFERENCE | ST_TYPE_DATE; /* options, date, instance */
+    cfg->allowed_types =
+        ST_TYPE_OPTIONS | ST_TYPE_REFERENCE | ST_TYPE_DATE; /* options, date, instance */
     cfg->max_fields_per_tag = 5;
 }
 
@@ -118,14 +119,16 @@ static int load_overrides(yajl_val ov, struct st_enrich_config *cfg)
         if (YAJL_IS_ARRAY(inc) && inc->u.array.len > 0) {
             o->include_fields = calloc(inc->u.array.len, sizeof(char *));
             if (!o->include_fields)
-                return st_error_set(RESONA_ENOMEM, "out of memory loading the enrichment overrides");
+                return st_error_set(RESONA_ENOMEM,
+                                    "out of memory loading the enrichment overrides");
             for (size_t j = 0; j < inc->u.array.len; j++) {
                 yajl_val f = inc->u.array.values[j];
                 if (!YAJL_IS_STRING(f))
                     continue;
                 char *low = st_js_lower(YAJL_GET_STRING(f));
                 if (!low)
-                    return st_error_set(RESONA_ENOMEM, "out of memory loading the enrichment overrides");
+                    return st_error_set(RESONA_ENOMEM,
+                                        "out of memory loading the enrichment overrides");
                 o->include_fields[o->include_count++] = low;
             }
         }
@@ -185,7 +188,8 @@ int st_enrich_config_load(const char *path, struct st_enrich_config *cfg, char *
     }
     if (!YAJL_IS_OBJECT(root) && !YAJL_IS_ARRAY(root)) {
         /* JS: !parsed || typeof parsed !== "object" (an array is an object). */
-        *warning = dup_warning("⚠️  Invalid enrichment config: expected object, using defaults", "", "");
+        *warning = dup_warning("⚠️  Invalid enrichment config: expected object, using defaults",
+                               "", "");
         goto done;
     }
     yajl_val defs = member(root, "defaults");
@@ -217,7 +221,7 @@ done:
 }
 
 const struct st_enrich_override *st_enrich_override_for(const struct st_enrich_config *cfg,
-                                                         const char *tag)
+                                                        const char *tag)
 {
     if (cfg->override_count == 0)
         return NULL;
@@ -433,7 +437,8 @@ void st_context_truncate(const char *text, size_t len, size_t max_units, st_str 
         kept++;
     }
     size_t prefix_units = type_units + kept_units;
-    if (prefix_units + 1 + name_units <= max_units || (long long)max_units - (long long)prefix_units - 1 > 10) {
+    if (prefix_units + 1 + name_units <= max_units ||
+        (long long)max_units - (long long)prefix_units - 1 > 10) {
         st_str_append(out, text, type_len);
         for (size_t i = 0; i < kept; i++) {
             st_str_putc(out, ' ');
@@ -472,7 +477,8 @@ int st_legacy_open(sqlite3 *db, st_legacy **out)
                            "SELECT DISTINCT tag_name as name FROM tag_applications "
                            "WHERE data_node_id = ?",
                            -1, &l->tags, NULL) != SQLITE_OK) {
-        int rc = st_error_set(RESONA_ERROR, "preparing the ancestor queries: %s", sqlite3_errmsg(db));
+        int rc =
+            st_error_set(RESONA_ERROR, "preparing the ancestor queries: %s", sqlite3_errmsg(db));
         st_legacy_free(l);
         return rc;
     }

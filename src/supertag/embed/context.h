@@ -41,15 +41,15 @@ struct st_enrich_override {
     char **include_fields; /**< names, compared case-insensitively; NULL/0 = none */
     size_t include_count;
     bool has_max_fields;
-    double max_fields;     /**< kept rows stop at this count (JS `>=` compare) */
+    double max_fields; /**< kept rows stop at this count (JS `>=` compare) */
     bool disabled;
 };
 
 /** The graph-aware enrichment configuration (defaults when no file). */
 struct st_enrich_config {
-    bool include_tag_name;      /**< default true */
-    unsigned allowed_types;     /**< from defaults.includeFields; default options|date|instance */
-    double max_fields_per_tag;  /**< default 5 */
+    bool include_tag_name;     /**< default true */
+    unsigned allowed_types;    /**< from defaults.includeFields; default options|date|instance */
+    double max_fields_per_tag; /**< default 5 */
     struct st_enrich_override *overrides;
     size_t override_count;
 };
@@ -74,7 +74,7 @@ void st_enrich_config_free(struct st_enrich_config *cfg);
  * The override for a tag name (looked up lower-cased), or NULL. Borrowed.
  */
 const struct st_enrich_override *st_enrich_override_for(const struct st_enrich_config *cfg,
-                                                         const char *tag);
+                                                        const char *tag);
 
 /** One field_values row of a node, with its inferred type (NULL = unknown). */
 struct st_field_row {
@@ -85,8 +85,8 @@ struct st_field_row {
 
 /** Inputs of the graph-aware builder for one node. */
 struct st_graph_node {
-    const char *name;            /**< node name (raw) */
-    const char *const *tags;     /**< distinct tag names, first-seen first */
+    const char *name;        /**< node name (raw) */
+    const char *const *tags; /**< distinct tag names, first-seen first */
     size_t tag_count;
     const struct st_field_row *fields; /**< rows in (value_order, rowid) order */
     size_t field_count;

@@ -18,11 +18,11 @@
 struct st_progress {
     struct st_progress_opts opts;
     pthread_mutex_t lock;
-    size_t last_width;       /* characters of the line on screen (TTY) */
-    bool line_open;          /* TTY: a line is on screen without newline */
-    bool have_last;          /* plain: a line was printed */
-    double last_print;       /* plain: clock of the last print */
-    bool pending;            /* plain: an event not yet printed */
+    size_t last_width; /* characters of the line on screen (TTY) */
+    bool line_open;    /* TTY: a line is on screen without newline */
+    bool have_last;    /* plain: a line was printed */
+    double last_print; /* plain: clock of the last print */
+    bool pending;      /* plain: an event not yet printed */
     struct st_progress_counters latest;
     bool finished;
 };
@@ -99,8 +99,8 @@ static double percent(const struct st_progress_counters *c)
 {
     if (c->total <= 0)
         return 100.0;
-    long long done = c->by_items ? c->items_done + c->skipped
-                                 : c->generated + c->skipped + c->errors;
+    long long done =
+        c->by_items ? c->items_done + c->skipped : c->generated + c->skipped + c->errors;
     double p = (double)done / (double)c->total * 100.0;
     return p > 100.0 ? 100.0 : (p < 0 ? 0 : p);
 }
@@ -288,7 +288,8 @@ void st_progress_summary(st_progress *p, const struct st_progress_summary *s)
         for (size_t i = 0; i < s->sample_count && i < 5; i++)
             fprintf(out, "     - %s\n", s->error_samples[i]);
     }
-    fprintf(out, "   Duration: %ss\n", st_fmt_fixed(dur, sizeof(dur), s->duration_s > 0 ? s->duration_s : 0, 1));
+    fprintf(out, "   Duration: %ss\n",
+            st_fmt_fixed(dur, sizeof(dur), s->duration_s > 0 ? s->duration_s : 0, 1));
     fprintf(out, "   LanceDB commits: %s\n", st_group(a, sizeof(a), s->commits));
     if (s->total_rows >= 0)
         fprintf(out, "   Total embeddings: %s\n", st_group(a, sizeof(a), s->total_rows));

@@ -64,19 +64,22 @@ enum st_progress_mode {
 };
 
 struct st_progress_opts {
-    FILE *out;                       /**< default stdout */
+    FILE *out; /**< default stdout */
     enum st_progress_mode mode;
-    double plain_interval;           /**< seconds between plain lines (default 5) */
-    double (*clock)(void *payload);  /**< monotonic seconds; NULL = CLOCK_MONOTONIC */
+    double plain_interval;          /**< seconds between plain lines (default 5) */
+    double (*clock)(void *payload); /**< monotonic seconds; NULL = CLOCK_MONOTONIC */
     void *clock_payload;
 };
 
-#define ST_PROGRESS_OPTS_INIT {NULL, ST_PROGRESS_AUTO, 5.0, NULL, NULL}
+#define ST_PROGRESS_OPTS_INIT                                                                      \
+    {                                                                                              \
+        NULL, ST_PROGRESS_AUTO, 5.0, NULL, NULL                                                    \
+    }
 
 /** The final report of a run. */
 struct st_progress_summary {
-    long long processed;  /**< items embedded and persisted */
-    long long skipped;    /**< unchanged */
+    long long processed; /**< items embedded and persisted */
+    long long skipped;   /**< unchanged */
     long long errors;
     const char *const *error_samples; /**< at most 5 are shown */
     size_t sample_count;

@@ -33,9 +33,9 @@
 #define HASH_SLOTS 4096 /* power of two, > 2 x CHUNK_IDS */
 
 static const char *const system_doc_types[] = {
-    "tuple",  "metanode", "viewDef", "search",        "command",    "hotkey",
-    "tagDef", "attrDef",  "associatedData", "visual", "journalPart", "group",
-    "chatbot", "workspace", "transcript", "transcriptLine"};
+    "tuple",   "metanode",  "viewDef",        "search",        "command",     "hotkey",
+    "tagDef",  "attrDef",   "associatedData", "visual",        "journalPart", "group",
+    "chatbot", "workspace", "transcript",     "transcriptLine"};
 
 #define ENTITY_FILTER_SQL                                                                          \
     "(json_extract(n.raw_data, '$.props._entityOverride') = 1"                                     \
@@ -56,8 +56,7 @@ int st_select_sql(const struct st_select_opts *o, bool count, st_str *sql)
         st_str_puts(sql, "SELECT n.id, n.name FROM nodes n");
     st_str_puts(sql, " WHERE n.name IS NOT NULL");
     if (!o->include_all) {
-        if (o->min_length > 0)
-        {
+        if (o->min_length > 0) {
             st_str_printf(sql, " AND (LENGTH(n.name) >= %ld OR ", o->min_length);
             st_str_puts(sql, ENTITY_FILTER_SQL ")");
         }
@@ -190,8 +189,7 @@ static void chunk_free(st_select *c)
 }
 
 /* "SELECT ... IN (?,?,...)<tail>" for n placeholders. */
-static int prepare_in(sqlite3 *db, const char *head, size_t n, const char *tail,
-                      sqlite3_stmt **out)
+static int prepare_in(sqlite3 *db, const char *head, size_t n, const char *tail, sqlite3_stmt **out)
 {
     st_str sql = {0};
     st_str_puts(&sql, head);
@@ -331,8 +329,10 @@ static int load_types(st_select *c)
     for (size_t off = 0; off < nnames && rc == 0; off += CHUNK_IDS) {
         size_t n = nnames - off < CHUNK_IDS ? nnames - off : CHUNK_IDS;
         sqlite3_stmt *st = NULL;
-        rc = prepare_in(c->db, "SELECT DISTINCT field_name, inferred_data_type FROM supertag_fields"
-                               " WHERE field_name", n, " AND inferred_data_type IS NOT NULL", &st);
+        rc = prepare_in(c->db,
+                        "SELECT DISTINCT field_name, inferred_data_type FROM supertag_fields"
+                        " WHERE field_name",
+                        n, " AND inferred_data_type IS NOT NULL", &st);
         if (rc < 0)
             break;
         for (size_t i = 0; i < n; i++)
@@ -414,7 +414,8 @@ static int load_chunk(st_select *c)
         return 0;
 
     bool graph = c->opts.graph_aware;
-    bool want_fields = graph ? !c->opts.counts_only : c->opts.include_fields && !c->opts.counts_only;
+    bool want_fields =
+        graph ? !c->opts.counts_only : c->opts.include_fields && !c->opts.counts_only;
     if (graph) {
         rc = fetch_rows(c, "SELECT data_node_id, tag_name FROM tag_applications WHERE data_node_id",
                         " ORDER BY id", 2, &c->tag_rows, &c->ntag_rows);
@@ -444,13 +445,17 @@ static int load_chunk(st_select *c)
     }
     if (want_fields) {
         if (graph)
-            rc = fetch_rows(c, "SELECT parent_id, field_name, value_text FROM field_values"
-                               " WHERE parent_id", " ORDER BY value_order ASC, id ASC", 3,
-                            &c->field_rows, &c->nfield_rows);
+            rc =
+                fetch_rows(c,
+                           "SELECT parent_id, field_name, value_text FROM field_values"
+                           " WHERE parent_id",
+                           " ORDER BY value_order ASC, id ASC", 3, &c->field_rows, &c->nfield_rows);
         else
-            rc = fetch_rows(c, "SELECT parent_id, field_name, value_text FROM field_values"
-                               " WHERE parent_id", " ORDER BY parent_id, field_name, value_order, id",
-                            3, &c->field_rows, &c->nfield_rows);
+            rc = fetch_rows(c,
+                            "SELECT parent_id, field_name, value_text FROM field_values"
+                            " WHERE parent_id",
+                            " ORDER BY parent_id, field_name, value_order, id", 3, &c->field_rows,
+                            &c->nfield_rows);
         if (rc < 0)
             return rc;
         if (graph && (rc = load_types(c)) < 0)
@@ -517,13 +522,13 @@ static int build_item(st_select *c, const struct node *nd, struct st_item *item)
         if (c->opts.counts_only) {
             item->enriched = nd->tag_count > 0;
             if (item->enriched) {
-                const struct st_enrich_override *o = st_enrich_override_for(c->opts.enrich,
-                                                                            nd->tag_count ? c->tags[nd->tag_first] : "");
+                const struct st_enrich_override *o = st_enrich_override_for(
+                    c->opts.enrich, nd->tag_count ? c->tags[nd->tag_first] : "");
                 item->enriched = !(o && o->disabled);
             }
         } else {
-            rc = st_context_graph(c->opts.enrich, &g, &c->text, &c->metadata, &item->enriched,
-                                  NULL, NULL);
+            rc = st_context_graph(c->opts.enrich, &g, &c->text, &c->metadata, &item->enriched, NULL,
+                                  NULL);
         }
         if (item->enriched)
             c->counts.enriched++;
@@ -599,8 +604,7 @@ void st_select_close(st_select *c)
     free(c);
 }
 
-static int count_query(sqlite3 *db, const char *sql, const struct st_select_opts *o,
-                       long long *out)
+static int count_query(sqlite3 *db, const char *sql, const struct st_select_opts *o, long long *out)
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
@@ -678,8 +682,10 @@ int st_select_preview(sqlite3 *db, const struct st_enrich_config *cfg, const cha
         goto done;
 
     /* tags, deduplicated, first seen first */
-    if (sqlite3_prepare_v2(db, "SELECT tag_name FROM tag_applications WHERE data_node_id = ?"
-                               " ORDER BY id", -1, &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(db,
+                           "SELECT tag_name FROM tag_applications WHERE data_node_id = ?"
+                           " ORDER BY id",
+                           -1, &st, NULL) != SQLITE_OK) {
         rc = sql_err(db, "preparing the tag query");
         goto done;
     }
@@ -706,8 +712,10 @@ int st_select_preview(sqlite3 *db, const struct st_enrich_config *cfg, const cha
     st = NULL;
 
     /* field rows in (value_order, rowid) order, with their types */
-    if (sqlite3_prepare_v2(db, "SELECT field_name, value_text FROM field_values WHERE parent_id = ?"
-                               " ORDER BY value_order ASC, id ASC", -1, &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(db,
+                           "SELECT field_name, value_text FROM field_values WHERE parent_id = ?"
+                           " ORDER BY value_order ASC, id ASC",
+                           -1, &st, NULL) != SQLITE_OK) {
         rc = sql_err(db, "preparing the field query");
         goto done;
     }
@@ -739,8 +747,9 @@ int st_select_preview(sqlite3 *db, const struct st_enrich_config *cfg, const cha
         rc = st_error_set(RESONA_ENOMEM, "out of memory");
         goto done;
     }
-    if (sqlite3_prepare_v2(db, "SELECT DISTINCT field_name, inferred_data_type FROM supertag_fields"
-                               " WHERE field_name = ? AND inferred_data_type IS NOT NULL",
+    if (sqlite3_prepare_v2(db,
+                           "SELECT DISTINCT field_name, inferred_data_type FROM supertag_fields"
+                           " WHERE field_name = ? AND inferred_data_type IS NOT NULL",
                            -1, &st, NULL) != SQLITE_OK) {
         rc = sql_err(db, "preparing the field type query");
         goto done;

@@ -46,7 +46,10 @@ struct st_select_opts {
     const struct st_enrich_config *enrich; /**< NULL = built-in defaults; borrowed */
 };
 
-#define ST_SELECT_OPTS_INIT {NULL, 15, 0, false, false, false, false, false, true, false, NULL}
+#define ST_SELECT_OPTS_INIT                                                                        \
+    {                                                                                              \
+        NULL, 15, 0, false, false, false, false, false, true, false, NULL                          \
+    }
 
 /** One item. Every pointer is borrowed until the next st_select_next / close. */
 struct st_item {
@@ -63,7 +66,7 @@ struct st_item {
 /** Counters of the items yielded so far (complete after the last item). */
 struct st_select_counts {
     long long total;
-    long long enriched, plain;                 /**< graph-aware */
+    long long enriched, plain;                    /**< graph-aware */
     long long with_ancestor, own_tag, no_context; /**< legacy */
 };
 
@@ -91,12 +94,12 @@ int st_select_named_count(sqlite3 *db, long long *out);
 
 /** What --enrichment-preview shows for one node (graph-aware builder). */
 struct st_preview {
-    bool found;     /**< the id exists in nodes */
-    char *name;     /**< raw name ("" when NULL) */
-    st_str tags;    /**< "#a, #b" ("" = none) */
-    st_str fields;  /**< "Name: value, ..." of the kept rows ("" = none) */
-    st_str raw;     /**< text before truncation */
-    st_str text;    /**< final text (truncated to 2,048 units when enriched) */
+    bool found;    /**< the id exists in nodes */
+    char *name;    /**< raw name ("" when NULL) */
+    st_str tags;   /**< "#a, #b" ("" = none) */
+    st_str fields; /**< "Name: value, ..." of the kept rows ("" = none) */
+    st_str raw;    /**< text before truncation */
+    st_str text;   /**< final text (truncated to 2,048 units when enriched) */
     bool enriched;
 };
 
