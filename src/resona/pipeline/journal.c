@@ -8,6 +8,8 @@
 #include "util/error.h"
 #include "util/log.h"
 
+#include <resona/pipeline.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -27,6 +29,14 @@ struct resona_journal {
     uint64_t records;
     uint64_t end;       /* file offset of the end of the last record */
 };
+
+char *resona_pipeline_journal_path(const char *table_path)
+{
+    resona_buf b = RESONA_BUF_INIT(0);
+    if (resona__buf_printf(&b, "%s.journal", table_path) < 0)
+        return NULL;
+    return resona__buf_detach(&b, NULL);
+}
 
 /* ---- CRC-32C (reflected polynomial 0x82F63B78), table driven ----------- */
 

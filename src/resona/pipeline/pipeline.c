@@ -60,14 +60,6 @@ void resona_pipeline_result_free(resona_pipeline_result *result)
     result->sample_count = 0;
 }
 
-char *resona_pipeline_journal_path(const char *table_path)
-{
-    resona_buf b = RESONA_BUF_INIT(0);
-    if (resona__buf_printf(&b, "%s.journal", table_path) < 0)
-        return NULL;
-    return resona__buf_detach(&b, NULL);
-}
-
 static double wall_ms(void)
 {
     struct timespec ts;
