@@ -166,6 +166,8 @@ static resona_pending *pending_new(uint64_t seq, const char *id, size_t id_len, 
     return p;
 }
 
+static int dimension_conflict(resona_run *r, uint32_t dim);
+
 /* ---- results ----------------------------------------------------------------- */
 
 static void item_rows_drop(resona_run *r)
@@ -198,13 +200,17 @@ static int item_complete(resona_run *r)
     r->c.buffered += r->item_rows_count;
     r->c.items_done++;
     item_rows_drop(r);
-    if (r->buf.rows >= r->opt.store_batch_size) {
+    if (r->buf.rows >= r->next_flush_at) {
         rc = resona__run_flush(r);
-        if (rc < 0) {
-            /* Keep the rows and go on while the buffer has room: the next full
-             * buffer retries. Past the cap, stop: the rows are in the journal. */
-            if (r->buf.rows < r->opt.max_buffer_rows)
-                rc = 0;
+        if (rc < 0 && r->buf.rows < r->opt.max_buffer_rows) {
+            /* Keep the rows and go on while the buffer has room; retry when it
+             * has grown by another batch (or reached the cap). Past the cap,
+             * stop: the rows are in the journal for the next run. */
+            size_t next = r->buf.rows + r->opt.store_batch_size;
+            r->next_flush_at = next < r->opt.max_buffer_rows ? next : r->opt.max_buffer_rows;
+            rc = 0;
+        } else if (rc == 0) {
+            r->next_flush_at = r->opt.store_batch_size;
         }
     }
     return rc;
@@ -229,12 +235,13 @@ static int on_result(const resona_embed_result *res, void *payload)
         r->c.errors++;
         r->item_failed = 1;
         resona__run_sample(r, p->id, p->id_len, res->reason ? res->reason : "embedding failed");
-    } else if ((r->want_dim && res->dim != r->want_dim) ||
-               (r->table_dim && res->dim != r->table_dim)) {
-        uint32_t expect = r->want_dim ? r->want_dim : r->table_dim;
+    } else if (r->table && res->dim != r->table_dim &&
+               (rc = dimension_conflict(r, res->dim)) < 0) {
+        goto done;
+    } else if (r->want_dim && res->dim != r->want_dim) {
         char msg[160];
         snprintf(msg, sizeof(msg), "the model returned a %u-dimensional vector, expected %u",
-                 res->dim, expect);
+                 res->dim, r->want_dim);
         r->c.errors++;
         r->item_failed = 1;
         resona__run_sample(r, p->id, p->id_len, msg);
@@ -402,35 +409,32 @@ static int set_table_aside(resona_run *r)
                                        r->opt.table_path, aside);
     RESONA_LOG(RESONA_LOG_WARN, "vector width changed: old table kept as %s", aside);
     r->table_dim = 0;
-    resona__known_free(r->known);
-    r->known = NULL;
-    return resona__known_new(&r->known);
-}
-
-/* Learn the dimension before the first request when a table exists, so a
- * model whose width differs from the table's is caught before any work. */
-static int check_dimension(resona_run *r)
-{
-    if (!r->table || r->want_dim)
-        return 0;
-    uint32_t dim = 0;
-    int rc = resona_embedder_probe(r->opt.embedder, &dim);
-    if (rc < 0)
-        return rc;
-    r->want_dim = dim;
+    /* Nothing of the old table is in the new one; keep the SEEN marks. */
+    size_t slots = resona__known_slots(r->known);
+    for (size_t i = 0; i < slots; i++) {
+        resona_known_entry *e = resona__known_slot(r->known, i);
+        if (e) {
+            e->flags &= ~(uint32_t)(RESONA_KNOWN_IN_TABLE | RESONA_KNOWN_PLAIN | RESONA_KNOWN_STALE);
+            e->extra = NULL;
+            e->rows = 0;
+        }
+    }
     return 0;
 }
 
-static int dimension_conflict(resona_run *r)
+/* The model's vectors do not fit the table's vector column. With force_all
+ * and nothing kept from the table yet, rebuild; else refuse (never mix). */
+static int dimension_conflict(resona_run *r, uint32_t dim)
 {
-    if (!r->table || !r->want_dim || r->want_dim == r->table_dim)
-        return 0;
-    if (r->opt.force_all && r->c.skipped == 0 && r->c.persisted == 0)
-        return 1; /* rebuild */
+    if (r->opt.force_all && r->c.skipped == 0 && r->c.persisted == 0) {
+        int rc = set_table_aside(r);
+        return rc < 0 ? rc : 0;
+    }
     return resona__error_set(RESONA_EINVALID,
-                             "model %s returns %u-dimensional vectors but table %s holds %u-dimensional "
-                             "ones: re-embed everything (force_all / --all) to rebuild the table",
-                             r->model, r->want_dim, r->opt.table_path, r->table_dim);
+                             "model %s returns %u-dimensional vectors but table %s holds "
+                             "%u-dimensional ones: re-embed everything (force_all / --all) to "
+                             "rebuild the table",
+                             r->model, dim, r->opt.table_path, r->table_dim);
 }
 
 static int recover(resona_run *r, recovered *rec)
@@ -558,13 +562,14 @@ static int validate(resona_run *r, const resona_pipeline_options *o)
     r->model = o->model;
     r->model_len = strlen(o->model);
     r->want_dim = o->dimensions ? o->dimensions : resona_embedder_dim(o->embedder);
+    r->next_flush_at = r->opt.store_batch_size;
     return 0;
 }
 
 int resona_pipeline_run(const resona_pipeline_options *options, resona_pipeline_next_fn next,
                         void *next_payload, resona_pipeline_result *result)
 {
-    int rc = 0, pull_rc = 0, interrupted = 0, embed_failed = 0, dim_checked = 0;
+    int rc = 0, pull_rc = 0, interrupted = 0, embed_failed = 0;
     char *jpath = NULL;
     recovered rec = {0};
     resona_run *r = resona__calloc(1, sizeof(*r));
@@ -653,27 +658,6 @@ int resona_pipeline_run(const resona_pipeline_options *options, resona_pipeline_
             r->c.skipped++;
             maybe_progress(r);
             continue;
-        }
-        if (!dim_checked) {
-            dim_checked = 1;
-            if ((rc = check_dimension(r)) < 0) {
-                embed_failed = 1;
-                break;
-            }
-            int conflict = dimension_conflict(r);
-            if (conflict < 0) {
-                rc = conflict;
-                break;
-            }
-            if (conflict) {
-                if ((rc = set_table_aside(r)) < 0)
-                    break;
-                if (!(e = resona__known_get(r->known, it.id, base_len))) {
-                    rc = RESONA_ENOMEM;
-                    break;
-                }
-                e->flags |= RESONA_KNOWN_SEEN;
-            }
         }
         e->flags |= RESONA_KNOWN_EMBEDDED;
         r->c.to_embed++;

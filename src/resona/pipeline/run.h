@@ -60,6 +60,7 @@ typedef struct resona_run {
     int failing;         /* last flush failed: rows kept, retried later */
     int fatal;           /* a fatal error code seen in a callback */
     int recovering;      /* committing an earlier run's journal */
+    size_t next_flush_at; /* buffered rows that trigger the next flush */
 
     double t_start, t_first, t_progress;
 } resona_run;
