@@ -122,6 +122,33 @@ static int write_header(resona_journal *j)
     return 0;
 }
 
+/* mkdir -p of the directory part of path (the table's database directory
+ * may not exist before the first flush creates the table). */
+static int make_parents(const char *path)
+{
+    char *dir = resona__strdup(path);
+    if (!dir)
+        return RESONA_ENOMEM;
+    int rc = 0;
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+        *slash = '\0';
+        for (char *p = dir + 1; rc == 0; p++) {
+            if (*p != '/' && *p != '\0')
+                continue;
+            char c = *p;
+            *p = '\0';
+            if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+                rc = resona__error_set_errno(RESONA_EIO, errno, "creating directory %s", dir);
+            *p = c;
+            if (c == '\0')
+                break;
+        }
+    }
+    resona__free(dir);
+    return rc;
+}
+
 int resona__journal_open(const char *path, resona_journal **out)
 {
     *out = NULL;
@@ -135,6 +162,8 @@ int resona__journal_open(const char *path, resona_journal **out)
         rc = RESONA_ENOMEM;
         goto done;
     }
+    if ((rc = make_parents(path)) < 0)
+        goto done;
     j->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (j->fd < 0) {
         rc = resona__error_set_errno(RESONA_EIO, errno, "opening journal %s", path);

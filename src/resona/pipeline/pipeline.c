@@ -125,15 +125,6 @@ static resona_pending *fifo_pop(resona_run *r)
     return p;
 }
 
-/* Undo the last push (its submit failed). */
-static void fifo_unpush(resona_run *r)
-{
-    if (r->fifo_count > 0) {
-        r->fifo_count--;
-        resona__free(r->fifo[(r->fifo_head + r->fifo_count) % r->fifo_cap]);
-    }
-}
-
 static resona_pending *pending_new(uint64_t seq, const char *id, size_t id_len, const char *text,
                                    size_t text_len, const char *meta, size_t meta_len,
                                    const char *hash)
@@ -221,6 +212,13 @@ static int on_result(const resona_embed_result *res, void *payload)
     resona_run *r = payload;
     int rc = 0;
     resona_pending *p = fifo_pop(r);
+    /* Entries before this tag were never queued (their submit failed): drop
+     * them, and the item they belonged to. */
+    while (p && p->seq < res->tag) {
+        r->item_failed = 1;
+        resona__free(p);
+        p = fifo_pop(r);
+    }
     if (!p || p->seq != res->tag) {
         resona__free(p);
         return r->fatal = resona__error_set(RESONA_ERROR,
@@ -518,12 +516,8 @@ static int submit_item(resona_run *r, const resona_pipeline_item *it, size_t id_
         /* The text is sent as it is: chunks are at most chunk_size units, the
          * embedder handles anything still too long for the model. */
         rc = resona_embedder_submit(r->opt.embedder, p->text, p->text_len, seq);
-        if (rc < 0) {
-            /* Was it queued? A failing submit does not queue its input. */
-            if (r->fifo_count > 0 && r->fifo[(r->fifo_head + r->fifo_count - 1) % r->fifo_cap] == p)
-                fifo_unpush(r);
-            goto done;
-        }
+        if (rc < 0)
+            goto done; /* p stays in the FIFO: skipped by on_result or freed at the end */
         if (r->fatal) {
             rc = r->fatal;
             goto done;
