@@ -17,6 +17,7 @@
 #include "cmd_embed.h"
 #include "embed/context.h"
 #include "embed/progress.h"
+#include "embed/run.h"
 #include "embed/select.h"
 #include "embed/text.h"
 #include "workspace.h"
@@ -423,6 +424,35 @@ static int generate_one(const struct run_ctx *c, const st_workspace *ws)
     say(c, "   Storage: LanceDB (via resona)\n");
     say(c, "   LanceDB batch size: %s\n\n", st_group(a, sizeof(a), o->lance_batch_size));
 
+    struct st_run_opts ro = {NULL,
+                             c->endpoints,
+                             c->endpoint_count,
+                             c->model,
+                             (size_t)o->batch_size,
+                             (unsigned)o->parallel,
+                             (size_t)o->lance_batch_size,
+                             o->force_all,
+                             !o->sel.tag && o->sel.limit <= 0,
+                             NULL,
+                             0,
+                             NULL};
+    if (!o->dry_run) {
+        /* the original's Ollama pre-check (reference 5.2 step 3), with its messages */
+        enum st_preflight pf = st_run_preflight(&ro);
+        if (pf != ST_PREFLIGHT_OK) {
+            if (pf == ST_PREFLIGHT_NO_MODEL)
+                say(c,
+                    "❌ Model \"%s\" not found in Ollama\n\nInstall the model with:\n"
+                    "  ollama pull %s\n",
+                    c->model, c->model);
+            else if (pf == ST_PREFLIGHT_NO_SERVER)
+                say(c, "❌ Cannot connect to Ollama\n\nMake sure Ollama is running:\n"
+                       "  ollama serve\n");
+            cli_error("%s", st_error_message());
+            return EXIT_RUNTIME;
+        }
+    }
+
     if (!file_exists(ws->db_path)) {
         say(c, "❌ Database not found: %s\n\nRun 'supertag sync' first to index the workspace.\n",
             ws->db_path);
@@ -493,12 +523,41 @@ static int generate_one(const struct run_ctx *c, const st_workspace *ws)
         goto done;
     }
 
-    /* The embedding run needs the libresona pipeline (include/resona/pipeline.h),
-     * not merged yet: say so plainly instead of pretending. */
-    cli_error("embedding is not wired into this build yet: the %s selected texts were not "
-              "embedded (use --dry-run to only build them)",
-              st_group(a, sizeof(a), selected));
-    ret = EXIT_RUNTIME;
+    /* The run: items stream from the cursor into the pipeline. */
+    char *table_path = NULL;
+    size_t tlen = strlen(ws->lance_path) + sizeof("/" ST_LANCE_TABLE_NAME ".lance");
+    st_progress *pr = NULL;
+    struct st_progress_opts po = ST_PROGRESS_OPTS_INIT;
+    po.mode = o->json ? ST_PROGRESS_JSON : cli_verbosity < 0 ? ST_PROGRESS_QUIET : ST_PROGRESS_AUTO;
+    if (!(table_path = malloc(tlen)) || !(pr = st_progress_new(&po))) {
+        free(table_path);
+        cli_error("out of memory");
+        goto done;
+    }
+    snprintf(table_path, tlen, "%s/%s.lance", ws->lance_path, ST_LANCE_TABLE_NAME);
+    struct st_select_opts run_sel = o->sel;
+    run_sel.enrich = &c->enrich;
+    ro.table_path = table_path;
+    ro.sel = &run_sel;
+    ro.total = selected;
+    ro.progress = pr;
+    say(c, "   Starting embedding process...\n");
+    if (c->out)
+        fflush(c->out);
+    struct st_progress_summary sum;
+    int rc = st_run(db, &ro, &sum);
+    st_progress_summary(pr, &sum);
+    st_progress_free(pr);
+    st_run_summary_free(&sum);
+    free(table_path);
+    if (rc == RESONA_EINTERRUPTED) {
+        ret = EXIT_INTERRUPTED;
+    } else if (rc < 0) {
+        cli_error("%s", st_error_message());
+        ret = EXIT_RUNTIME;
+    } else {
+        ret = EXIT_OK;
+    }
 done:
     sqlite3_close(db);
     return ret;
