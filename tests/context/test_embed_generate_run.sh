@@ -54,6 +54,29 @@ expect_status 0 "$SUPERTAG" embed generate --endpoint "$FAKE_URL" --all --lance-
 has "$tmp/out" "   Processed: 3,623"
 has "$tmp/out" "   Total embeddings: 3,623"
 
+# SIGINT mid-run with a buffer that never fills: the rows generated so far
+# are committed (flush on interrupt), exit 130; the next run skips them
+rm -rf "$XDG_DATA_HOME/supertag/workspaces/main/tana-index.lance"
+fake_stop >/dev/null
+fake_start --dim 16 --model bge-m3 --latency-ms 40
+set +e
+"$SUPERTAG" embed generate --endpoint "$FAKE_URL" --lance-batch-size 100000 --batch-size 8 \
+  --json >"$tmp/int.out" 2>"$tmp/int.err" &
+pid=$!
+for _ in $(seq 200); do grep -q '"generated":[1-9]' "$tmp/int.out" && break; sleep 0.05; done
+kill -INT "$pid"
+wait "$pid"
+status=$?
+set -e
+[ "$status" -eq 130 ] || { cat "$tmp/int.out"; fail "interrupted run exited $status, expected 130"; }
+grep -q '"event":"summary".*"interrupted":true' "$tmp/int.out" || fail "no interrupted summary"
+kept=$(sed -nE 's/.*"event":"summary".*"total_rows":([0-9]+).*/\1/p' "$tmp/int.out")
+[ -n "$kept" ] && [ "$kept" -gt 0 ] && [ "$kept" -lt 3623 ] || { cat "$tmp/int.out"; fail "rows kept: '$kept'"; }
+expect_status 0 "$SUPERTAG" embed generate --endpoint "$FAKE_URL"
+skipped=$(sed -nE 's/^   Skipped: ([0-9,]+) \(unchanged\)$/\1/p' "$tmp/out" | tr -d ,)
+[ "$skipped" = "$kept" ] || { cat "$tmp/out"; fail "skipped $skipped, expected the $kept kept rows"; }
+has "$tmp/out" "   Total embeddings: 3,623"
+
 # preflight: a missing model, then no server
 expect_status 1 "$SUPERTAG" embed generate --endpoint "$FAKE_URL" --model nosuchmodel
 has "$tmp/out" '❌ Model "nosuchmodel" not found in Ollama'
