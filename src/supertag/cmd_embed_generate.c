@@ -27,6 +27,7 @@
 #include <sqlite3.h>
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -58,7 +58,7 @@ has "$tmp/out" "   Total embeddings: 3,623"
 # are committed (flush on interrupt), exit 130; the next run skips them
 rm -rf "$XDG_DATA_HOME/supertag/workspaces/main/tana-index.lance"
 fake_stop >/dev/null
-fake_start --dim 16 --model bge-m3 --latency-ms 40
+fake_start --dim 16 --model bge-m3 --latency-ms 40 --log "$tmp/requests.jsonl"
 set +e
 "$SUPERTAG" embed generate --endpoint "$FAKE_URL" --lance-batch-size 100000 --batch-size 8 \
   --json >"$tmp/int.out" 2>"$tmp/int.err" &
@@ -76,6 +76,20 @@ expect_status 0 "$SUPERTAG" embed generate --endpoint "$FAKE_URL"
 skipped=$(sed -nE 's/^   Skipped: ([0-9,]+) \(unchanged\)$/\1/p' "$tmp/out" | tr -d ,)
 [ "$skipped" = "$kept" ] || { cat "$tmp/out"; fail "skipped $skipped, expected the $kept kept rows"; }
 has "$tmp/out" "   Total embeddings: 3,623"
+
+# the original's own workspace (its tana-index.db and the LanceDB table it
+# wrote): every text and hash we build matches its rows, so nothing is
+# embedded and nothing is committed
+ws="$XDG_DATA_HOME/supertag/workspaces/main"
+rm -rf "$ws/tana-index.lance" "$ws/tana-index.db"
+cp -r "$FIXTURES_DIR/original-workspace/tana-index.db" "$FIXTURES_DIR/original-workspace/tana-index.lance" "$ws/"
+before=$(embeds)
+expect_status 0 "$SUPERTAG" embed generate --endpoint "$FAKE_URL"
+has "$tmp/out" "   Processed: 0"
+has "$tmp/out" "   Skipped: 3,623 (unchanged)"
+has "$tmp/out" "   LanceDB commits: 0"
+has "$tmp/out" "   Total embeddings: 3,623"
+[ "$(embeds)" -eq "$before" ] || fail "adopting the original's table sent embedding requests"
 
 # preflight: a missing model, then no server
 expect_status 1 "$SUPERTAG" embed generate --endpoint "$FAKE_URL" --model nosuchmodel
