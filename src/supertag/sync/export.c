@@ -437,6 +437,9 @@ int st_export_reader_finish(st_export_reader *r, st_export_info *info)
 {
     if (r->rc)
         return r->rc;
+    if (!r->top_seen)
+        return r->rc = st_error_set(RESONA_EINVALID, "%s: empty file, not a Tana export",
+                                    r->name);
     yajl_status st = yajl_complete_parse(r->h);
     if (st != yajl_status_ok) {
         if (r->rc)

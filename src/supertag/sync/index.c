@@ -125,21 +125,19 @@ static int name_is(writer *w, const st_rec *r, const char *lit)
 
 /* ---- nodes + node_checksums -------------------------------------------- */
 
-static int write_nodes(writer *w, int64_t now_ms)
+static int write_nodes(writer *w)
 {
     st_graph *g = w->g;
-    sqlite3_stmt *ins = NULL, *sum = NULL;
-    jt_out raw = {0}, ck = {0};
+    sqlite3_stmt *ins = NULL;
+    jt_out raw = {0};
     int rc;
     if ((rc = prep(w, "INSERT INTO nodes (id, name, parent_id, node_type, created, updated, "
                       "done_at, raw_data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                   &ins)) < 0 ||
-        (rc = prep(w, "INSERT INTO node_checksums (node_id, checksum, last_seen) VALUES (?, ?, ?)",
-                   &sum)) < 0)
+                   &ins)) < 0)
         goto done;
     for (size_t i = 0; i < g->index_count; i++) {
         const st_rec *r = &g->recs[g->index[i]];
-        if ((rc = st_graph_read_raw(g, r, &raw)) < 0 || (rc = st_graph_checksum(g, r, &ck)) < 0)
+        if ((rc = st_graph_read_raw(g, r, &raw)) < 0)
             goto done;
         bind_sym(w, ins, 1, r->id);
         bind_str(w, ins, 2, r->name);
@@ -164,17 +162,31 @@ static int write_nodes(writer *w, int64_t now_ms)
         sqlite3_bind_text(ins, 8, raw.ptr, (int)raw.len, SQLITE_STATIC);
         if ((rc = step(w, ins, "inserting into nodes")) < 0)
             goto done;
-        bind_sym(w, sum, 1, r->id);
-        sqlite3_bind_text(sum, 2, ck.ptr ? ck.ptr : "", (int)ck.len, SQLITE_STATIC);
-        sqlite3_bind_int64(sum, 3, now_ms);
-        if ((rc = step(w, sum, "inserting into node_checksums")) < 0)
-            goto done;
     }
     w->counts->nodes = g->index_count;
 done:
     sqlite3_finalize(ins);
-    sqlite3_finalize(sum);
     jt_out_free(&raw);
+    return rc;
+}
+
+static int write_checksums(writer *w, int64_t now_ms)
+{
+    st_graph *g = w->g;
+    sqlite3_stmt *sum = NULL;
+    jt_out ck = {0};
+    int rc = prep(w, "INSERT INTO node_checksums (node_id, checksum, last_seen) VALUES (?, ?, ?)",
+                  &sum);
+    for (size_t i = 0; rc == 0 && i < g->index_count; i++) {
+        const st_rec *r = &g->recs[g->index[i]];
+        if ((rc = st_graph_checksum(g, r, &ck)) < 0)
+            break;
+        bind_sym(w, sum, 1, r->id);
+        sqlite3_bind_text(sum, 2, ck.ptr ? ck.ptr : "", (int)ck.len, SQLITE_STATIC);
+        sqlite3_bind_int64(sum, 3, now_ms);
+        rc = step(w, sum, "inserting into node_checksums");
+    }
+    sqlite3_finalize(sum);
     jt_out_free(&ck);
     return rc;
 }
@@ -1131,16 +1143,64 @@ done:
 
 /* ---- all of it ----------------------------------------------------------- */
 
+/*
+ * The schema statements run in the original's order, and each big table is
+ * filled right after its CREATE TABLE and before its CREATE INDEX: SQLite then
+ * builds those indexes by sorting instead of by one random B-tree insert per
+ * row, and sqlite_master comes out exactly as the original's. field_values'
+ * full-text index is built by one 'rebuild' (the same content the triggers
+ * would have written) before the triggers are created.
+ */
+typedef enum load_step { L_NONE, L_NODES, L_GRAPH, L_CHECKSUMS, L_FIELD_VALUES, L_FTS, L_EXCLUSIONS } load_step;
+
+static load_step step_after(const char *ddl)
+{
+    static const struct {
+        const char *prefix;
+        load_step step;
+    } hooks[] = {{"CREATE TABLE nodes ", L_NODES},
+                 {"CREATE INDEX idx_field_names_fieldid ", L_GRAPH},
+                 {"CREATE TABLE node_checksums ", L_CHECKSUMS},
+                 {"CREATE TABLE field_values ", L_FIELD_VALUES},
+                 {"CREATE VIRTUAL TABLE field_values_fts ", L_FTS},
+                 {"CREATE TABLE field_exclusions ", L_EXCLUSIONS}};
+    for (size_t i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++)
+        if (strncmp(ddl, hooks[i].prefix, strlen(hooks[i].prefix)) == 0)
+            return hooks[i].step;
+    return L_NONE;
+}
+
 int st_index_write(sqlite3 *db, st_graph *g, const char *export_name, int64_t now_ms,
-                   const st_symtab *exclusions, st_index_counts *counts)
+                   const st_symtab *exclusions, int old_attached, st_index_counts *counts)
 {
     writer w = {db, g, exclusions, counts, {0}, {0}};
     memset(counts, 0, sizeof(*counts));
-    int rc;
-    if ((rc = write_nodes(&w, now_ms)) < 0 || (rc = write_graph_tables(&w)) < 0 ||
-        (rc = write_field_values(&w)) < 0 || (rc = write_supertag_metadata(&w)) < 0 ||
-        (rc = write_system_field_sources(&w)) < 0 || (rc = write_explicit_types(&w)) < 0 ||
-        (rc = write_target_supertags(&w)) < 0 || (rc = write_value_types(&w)) < 0)
+    int rc = 0;
+    for (const char *const *ddl = st_index_schema_sql; *ddl && rc == 0; ddl++) {
+        if ((rc = st_index_exec(db, *ddl)) < 0)
+            break;
+        switch (step_after(*ddl)) {
+        case L_NODES: rc = write_nodes(&w); break;
+        case L_GRAPH: rc = write_graph_tables(&w); break;
+        case L_CHECKSUMS: rc = write_checksums(&w, now_ms); break;
+        case L_FIELD_VALUES: rc = write_field_values(&w); break;
+        case L_FTS:
+            rc = st_index_exec(db, "INSERT INTO field_values_fts(field_values_fts) VALUES('rebuild')");
+            break;
+        case L_EXCLUSIONS:
+            if (old_attached)
+                rc = st_index_exec(db, "INSERT INTO main.field_exclusions (id, field_name, reason) "
+                                       "SELECT id, field_name, reason FROM old.field_exclusions "
+                                       "ORDER BY id");
+            break;
+        case L_NONE: break;
+        }
+    }
+    if (rc < 0)
+        goto done;
+    if ((rc = write_supertag_metadata(&w)) < 0 || (rc = write_system_field_sources(&w)) < 0 ||
+        (rc = write_explicit_types(&w)) < 0 || (rc = write_target_supertags(&w)) < 0 ||
+        (rc = write_value_types(&w)) < 0)
         goto done;
     sqlite3_stmt *md = NULL;
     if ((rc = prep(&w, "INSERT OR REPLACE INTO sync_metadata (id, last_export_file, "

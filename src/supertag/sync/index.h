@@ -25,14 +25,16 @@ typedef struct st_index_counts {
 } st_index_counts;
 
 /**
- * Create the schema in `db` (empty) and write every table. `export_name` is
- * the file name stored in sync_metadata, `now_ms` the timestamp, and
- * `exclusions` (may be NULL) the names of excluded fields (field_exclusions
- * rows already copied into db by the caller). RESONA_EIO with SQLite's
- * message, or RESONA_EINTERRUPTED when *stop becomes non-zero.
+ * Create the schema in `db` (empty, inside the caller's transaction) and
+ * write every table. `export_name` is the file name stored in
+ * sync_metadata, `now_ms` the timestamp, `exclusions` (may be NULL) the
+ * names of excluded fields; when `old_attached`, the previous index is
+ * attached as "old" and its field_exclusions rows are carried over.
+ * RESONA_EIO with SQLite's message, or RESONA_EINTERRUPTED when a progress
+ * handler stopped SQLite.
  */
 int st_index_write(sqlite3 *db, st_graph *g, const char *export_name, int64_t now_ms,
-                   const st_symtab *exclusions, st_index_counts *counts);
+                   const st_symtab *exclusions, int old_attached, st_index_counts *counts);
 
 /** Run one SQL text, mapping failure to RESONA_EIO with the SQLite message. */
 int st_index_exec(sqlite3 *db, const char *sql);

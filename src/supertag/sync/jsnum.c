@@ -9,6 +9,7 @@
 #include "sync/jsnum.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,20 @@ size_t st_jsnum_format(double v, char *out)
     if (v < 0) {
         out[pos++] = '-';
         v = -v;
+    }
+    if (v < 9007199254740992.0 && v == (double)(uint64_t)v) {
+        /* integers below 2^53 print as their digits: no float formatting */
+        char tmp[24];
+        size_t n = 0;
+        uint64_t u = (uint64_t)v;
+        do {
+            tmp[n++] = (char)('0' + u % 10);
+            u /= 10;
+        } while (u);
+        while (n)
+            out[pos++] = tmp[--n];
+        out[pos] = '\0';
+        return pos;
     }
     /* Shortest digits: d.ddddde[+-]x from printf. */
     char buf[40];

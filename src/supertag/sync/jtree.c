@@ -246,7 +246,15 @@ int jt_builder_number(jt_builder *b, const char *raw, size_t len)
         return -1;
     v->u.num.raw = r;
     v->u.num.len = len;
-    v->u.num.d = strtod(r, NULL);
+    /* integer literals of up to 15 digits are exact doubles: skip strtod */
+    size_t i = (len && r[0] == '-') ? 1 : 0, j = i;
+    uint64_t u = 0;
+    while (j < len && j - i < 16 && r[j] >= '0' && r[j] <= '9')
+        u = u * 10 + (uint64_t)(r[j++] - '0');
+    if (j == len && j > i && j - i <= 15)
+        v->u.num.d = i ? -(double)u : (double)u;
+    else
+        v->u.num.d = strtod(r, NULL);
     return place(b, v);
 }
 

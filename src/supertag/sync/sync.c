@@ -63,17 +63,6 @@ static char *str_concat(const char *a, const char *b)
     return p;
 }
 
-/* Sort the index by id bytes (node_checksums' PRIMARY KEY order). */
-static const st_graph *sort_graph;
-static int cmp_index_id(const void *a, const void *b)
-{
-    size_t la, lb;
-    const char *sa = st_graph_id(sort_graph, sort_graph->recs[*(const uint32_t *)a].id, &la);
-    const char *sb = st_graph_id(sort_graph, sort_graph->recs[*(const uint32_t *)b].id, &lb);
-    int c = memcmp(sa, sb, la < lb ? la : lb);
-    return c ? c : (la < lb ? -1 : (la > lb ? 1 : 0));
-}
-
 /*
  * Compare the export with an existing index by the original's checksums.
  * Sets *changed and the added/modified/deleted counts. A database that is
@@ -83,7 +72,6 @@ static int compare_existing(const char *db_path, st_graph *g, int *changed, st_s
 {
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
-    uint32_t *order = NULL;
     jt_out ck = {0};
     int rc = 0;
     *changed = 1;
@@ -102,55 +90,32 @@ static int compare_existing(const char *db_path, st_graph *g, int *changed, st_s
     st = NULL;
     if (nodes > 0 && sums == 0)
         goto done; /* the original's migration case: full re-index */
-    order = malloc(g->index_count * sizeof(uint32_t) + 1);
-    if (!order) {
-        rc = st_error_set(RESONA_ENOMEM, "out of memory");
+    /* each stored checksum is looked up in the graph's id table (no sort) */
+    if (sqlite3_prepare_v2(db, "SELECT node_id, checksum FROM node_checksums", -1, &st, NULL) !=
+        SQLITE_OK)
         goto done;
-    }
-    memcpy(order, g->index, g->index_count * sizeof(uint32_t));
-    sort_graph = g;
-    qsort(order, g->index_count, sizeof(uint32_t), cmp_index_id);
-    if (sqlite3_prepare_v2(db, "SELECT node_id, checksum FROM node_checksums ORDER BY node_id", -1,
-                           &st, NULL) != SQLITE_OK)
-        goto done;
-    size_t i = 0, added = 0, modified = 0, deleted = 0;
+    size_t matched = 0, modified = 0, deleted = 0;
     int s;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *id = (const char *)sqlite3_column_text(st, 0);
+        const char *id = (const char *)sqlite3_column_blob(st, 0);
         size_t idl = (size_t)sqlite3_column_bytes(st, 0);
-        for (;;) {
-            if (i == g->index_count) {
-                deleted++;
-                break;
-            }
-            size_t ml;
-            const st_rec *r = &g->recs[order[i]];
-            const char *mine = st_graph_id(g, r->id, &ml);
-            int c = memcmp(mine, id ? id : "", ml < idl ? ml : idl);
-            if (c == 0)
-                c = ml < idl ? -1 : (ml > idl ? 1 : 0);
-            if (c < 0) {
-                added++;
-                i++;
-                continue;
-            }
-            if (c > 0) {
-                deleted++;
-                break;
-            }
-            if ((rc = st_graph_checksum(g, r, &ck)) < 0)
-                goto done;
-            const void *theirs = sqlite3_column_blob(st, 1);
-            size_t tl = (size_t)sqlite3_column_bytes(st, 1);
-            if (tl != ck.len || (tl && memcmp(theirs, ck.ptr, tl) != 0))
-                modified++;
-            i++;
-            break;
+        uint32_t sym = st_symtab_find(&g->ids, id ? id : "", idl);
+        const st_rec *r = sym == ST_SYM_NONE ? NULL : st_graph_indexed(g, sym);
+        if (!r) {
+            deleted++;
+            continue;
         }
+        matched++;
+        if ((rc = st_graph_checksum(g, r, &ck)) < 0)
+            goto done;
+        const void *theirs = sqlite3_column_blob(st, 1);
+        size_t tl = (size_t)sqlite3_column_bytes(st, 1);
+        if (tl != ck.len || (tl && memcmp(theirs, ck.ptr, tl) != 0))
+            modified++;
     }
     if (s != SQLITE_DONE)
         goto done;
-    added += g->index_count - i;
+    size_t added = g->index_count > matched ? g->index_count - matched : 0;
     res->added = added;
     res->modified = modified;
     res->deleted = deleted;
@@ -159,62 +124,48 @@ done:
     sqlite3_finalize(st);
     if (db)
         sqlite3_close(db);
-    free(order);
     jt_out_free(&ck);
     return rc;
 }
 
-/* Field exclusions are user data: carry them over from the old index. */
-static int carry_exclusions(sqlite3 *db, const char *old_path, st_symtab *names)
+/*
+ * Field exclusions are user data: attach the old index (read-only) so its
+ * field_exclusions rows can be carried over, and read their names (they
+ * filter field_values). Sets *attached when "old" is attached.
+ */
+static int attach_old(sqlite3 *db, const char *old_path, st_symtab *names, int *attached)
 {
     struct stat sb;
+    *attached = 0;
     if (stat(old_path, &sb) != 0)
         return 0;
     sqlite3_stmt *st = NULL;
     int rc = 0;
     char *uri = sqlite3_mprintf("file:%s?mode=ro", old_path);
-    char *sql = sqlite3_mprintf("ATTACH DATABASE %Q AS old", uri);
+    char *sql = uri ? sqlite3_mprintf("ATTACH DATABASE %Q AS old", uri) : NULL;
     if (!uri || !sql) {
         rc = st_error_set(RESONA_ENOMEM, "out of memory");
         goto done;
     }
     if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
         goto done; /* unreadable old index: nothing to carry */
-    if (sqlite3_prepare_v2(db, "SELECT id, field_name, reason FROM old.field_exclusions ORDER BY id",
-                           -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_stmt *ins = NULL;
-        if (sqlite3_prepare_v2(db, "INSERT INTO main.field_exclusions (id, field_name, reason) "
-                                   "VALUES (?, ?, ?)",
-                               -1, &ins, NULL) != SQLITE_OK) {
-            rc = st_error_set(RESONA_EIO, "SQLite: %s", sqlite3_errmsg(db));
-            goto done;
+    if (sqlite3_prepare_v2(db, "SELECT field_name FROM old.field_exclusions", -1, &st, NULL) !=
+        SQLITE_OK) {
+        sqlite3_exec(db, "DETACH DATABASE old", NULL, NULL, NULL);
+        goto done; /* not a supertag index */
+    }
+    *attached = 1;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        uint32_t sym;
+        const char *n = (const char *)sqlite3_column_blob(st, 0);
+        size_t nl = (size_t)sqlite3_column_bytes(st, 0);
+        if (st_symtab_intern(names, n ? n : "", nl, &sym) < 0) {
+            rc = st_error_set(RESONA_ENOMEM, "out of memory");
+            break;
         }
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            uint32_t sym;
-            const char *n = (const char *)sqlite3_column_text(st, 1);
-            size_t nl = (size_t)sqlite3_column_bytes(st, 1);
-            if (!n)
-                continue;
-            for (int c = 0; c < 3; c++)
-                sqlite3_bind_value(ins, c + 1, sqlite3_column_value(st, c));
-            if (sqlite3_step(ins) != SQLITE_DONE) {
-                rc = st_error_set(RESONA_EIO, "SQLite: copying field_exclusions: %s",
-                                  sqlite3_errmsg(db));
-                sqlite3_finalize(ins);
-                goto done;
-            }
-            sqlite3_reset(ins);
-            if (st_symtab_intern(names, n, nl, &sym) < 0) {
-                rc = st_error_set(RESONA_ENOMEM, "out of memory");
-                sqlite3_finalize(ins);
-                goto done;
-            }
-        }
-        sqlite3_finalize(ins);
     }
 done:
     sqlite3_finalize(st);
-    sqlite3_exec(db, "DETACH DATABASE old", NULL, NULL, NULL);
     sqlite3_free(uri);
     sqlite3_free(sql);
     return rc;
@@ -275,14 +226,22 @@ static int build(const st_sync_opts *o, st_graph *g, const char *tmp_path, st_sy
     }
     if (o->stop)
         sqlite3_progress_handler(db, 10000, progress_stop, (void *)o->stop);
+    /* Page cache: enough for the random-access index B-trees (~160 bytes a
+     * node), bounded; the table pages themselves are written once, in order. */
+    int cache_mb = o->cache_mb;
+    if (cache_mb <= 0) {
+        size_t want = g->index_count / 6000;
+        cache_mb = want < 16 ? 16 : (want > 256 ? 256 : (int)want);
+    }
     char pragmas[256];
     snprintf(pragmas, sizeof(pragmas),
              "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE; "
              "PRAGMA cache_size=-%d; PRAGMA temp_store=FILE;",
-             (o->cache_mb > 0 ? o->cache_mb : 64) * 1024);
-    if ((rc = st_index_exec(db, pragmas)) < 0 || (rc = st_index_create_schema(db)) < 0 ||
-        (rc = st_index_exec(db, "BEGIN")) < 0 ||
-        (rc = carry_exclusions(db, o->db_path, &excl)) < 0)
+             cache_mb * 1024);
+    int attached = 0;
+    if ((rc = st_index_exec(db, pragmas)) < 0 ||
+        (rc = attach_old(db, o->db_path, &excl, &attached)) < 0 ||
+        (rc = st_index_exec(db, "BEGIN")) < 0)
         goto done;
     int64_t now = o->now_ms;
     if (!now) {
@@ -291,8 +250,9 @@ static int build(const st_sync_opts *o, st_graph *g, const char *tmp_path, st_sy
         now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
     }
     if ((rc = st_index_write(db, g, base_of(o->export_path), now, excl.count ? &excl : NULL,
-                             &res->counts)) < 0 ||
+                             attached, &res->counts)) < 0 ||
         (rc = st_index_exec(db, "COMMIT")) < 0 ||
+        (attached && (rc = st_index_exec(db, "DETACH DATABASE old")) < 0) ||
         (rc = st_index_exec(db, "PRAGMA journal_mode=DELETE")) < 0)
         goto done;
 done:

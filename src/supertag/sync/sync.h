@@ -26,7 +26,7 @@ typedef struct st_sync_opts {
     const char *db_path;     /**< the index to create or replace */
     int force;               /**< rebuild even when nothing changed */
     int64_t now_ms;          /**< timestamp to store (0 = the clock) */
-    int cache_mb;            /**< SQLite page cache for the build (0 = default 64) */
+    int cache_mb;            /**< SQLite page cache for the build (0 = by node count, 16-256) */
     st_export_opts parse;
     volatile sig_atomic_t *stop; /**< set non-zero (e.g. by SIGINT) to abort cleanly */
 } st_sync_opts;
