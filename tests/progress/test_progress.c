@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -332,6 +333,39 @@ static void test_tty_redraws_in_place(void **state)
     free(out);
 }
 
+/* On a 40-column terminal the line is cut to 39 columns instead of wrapping. */
+static void test_tty_narrow_terminal(void **state)
+{
+    (void)state;
+    int master = -1;
+    struct winsize ws = {.ws_row = 24, .ws_col = 40};
+    pid_t pid = forkpty(&master, NULL, NULL, &ws);
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct st_progress_opts o = ST_PROGRESS_OPTS_INIT;
+        st_progress *p = st_progress_new(&o);
+        struct st_progress_counters c = {.generated = 45200,
+                                         .persisted = 40000,
+                                         .total = 100000,
+                                         .rate = 125.3,
+                                         .eta_seconds = 135};
+        st_progress_update(p, &c);
+        fputs("\nEND\n", stdout);
+        fflush(stdout);
+        st_progress_free(p);
+        _exit(0);
+    }
+    char *out = read_pty(master);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    close(master);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    /* ⏳ (2 columns) + 37 ASCII columns = 39 */
+    if (!strstr(out, "\r⏳ 45.2% | Ollama: 45,200 | LanceDB: 40\r\n"))
+        fail_msg("line not cut to the terminal: %s", out);
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -342,6 +376,7 @@ int main(void)
         cmocka_unit_test(test_json_events),
         cmocka_unit_test(test_summary_text),
         cmocka_unit_test(test_tty_redraws_in_place),
+        cmocka_unit_test(test_tty_narrow_terminal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,8 +8,10 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -129,13 +131,39 @@ char *st_fmt_progress_line(char *buf, size_t cap, const struct st_progress_count
     return buf;
 }
 
-/* Characters (code points) of UTF-8 text: how far a redraw must overwrite. */
-static size_t text_width(const char *s)
+/*
+ * Terminal columns of UTF-8 text, and the byte length of its longest prefix
+ * that fits in max_cols. Good enough for our lines: ASCII plus the ⏳ emoji,
+ * which terminals draw two columns wide (as they do U+1F300 and up).
+ */
+static size_t text_fit(const char *s, size_t max_cols, size_t *cols_out)
 {
-    size_t n = 0;
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
+    size_t cols = 0, i = 0;
+    while (s[i]) {
+        unsigned char c = (unsigned char)s[i];
+        size_t k = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+        size_t w = 1;
+        if (k == 3 && c == 0xE2 && (unsigned char)s[i + 1] == 0x8F)
+            w = 2; /* U+23C0..U+23FF: ⏳ and friends */
+        else if (k == 4)
+            w = 2;
+        if (cols + w > max_cols)
+            break;
+        cols += w;
+        for (size_t j = 0; j < k && s[i]; j++)
+            i++;
+    }
+    *cols_out = cols;
+    return i;
+}
+
+/* Width of the terminal behind f, or 0 when unknown. */
+static size_t term_columns(FILE *f)
+{
+    struct winsize ws;
+    if (ioctl(fileno(f), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    return 0;
 }
 
 st_progress *st_progress_new(const struct st_progress_opts *opts)
@@ -177,9 +205,13 @@ static void json_event(FILE *out, const struct st_progress_counters *c)
 
 static void tty_draw(st_progress *p, const char *line)
 {
-    size_t w = text_width(line);
+    /* A line wider than the terminal would wrap, and "\r" would then redraw
+     * only its last row (a flood of half lines): cut it to the width - 1. */
+    size_t term = term_columns(p->opts.out);
+    size_t w;
+    size_t n = text_fit(line, term > 1 ? term - 1 : SIZE_MAX, &w);
     fputc('\r', p->opts.out);
-    fputs(line, p->opts.out);
+    fwrite(line, 1, n, p->opts.out);
     for (size_t i = w; i < p->last_width; i++)
         fputc(' ', p->opts.out);
     fflush(p->opts.out);
