@@ -83,17 +83,73 @@ static bool has(const struct got *g, const char *id)
     return false;
 }
 
+/* Prepared statements of q1, by SQL text (the checks run thousands of times). */
+static struct {
+    sqlite3 *db;
+    const char *sql;
+    sqlite3_stmt *st;
+} cache[16];
+
+static void cache_clear(void)
+{
+    for (size_t i = 0; i < sizeof(cache) / sizeof(cache[0]); i++) {
+        sqlite3_finalize(cache[i].st);
+        memset(&cache[i], 0, sizeof(cache[i]));
+    }
+}
+
+static sqlite3_stmt *cached(sqlite3 *db, const char *sql);
+
+/* A text from a query with one text parameter (NULL when no row or NULL); caller frees. */
+static char *q1_text(sqlite3 *db, const char *sql, const char *arg)
+{
+    sqlite3_stmt *st = cached(db, sql);
+    sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
+    char *v = NULL;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        v = strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    return v;
+}
+
 /* An integer from a query with one text parameter. */
 static long long q1(sqlite3 *db, const char *sql, const char *arg)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-    sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+    sqlite3_stmt *st = cached(db, sql);
+    sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     long long v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return v;
+}
+
+/* The prepared statement for sql on db, from the cache. */
+static sqlite3_stmt *cached(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    size_t i = 0, n = sizeof(cache) / sizeof(cache[0]);
+    for (; i < n && cache[i].st; i++)
+        if (cache[i].db == db && !strcmp(cache[i].sql, sql))
+            break;
+    if (i < n && cache[i].st) {
+        st = cache[i].st;
+        sqlite3_reset(st);
+    } else {
+        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+            fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+        assert_true(i < n);
+        cache[i].db = db;
+        cache[i].sql = sql;
+        cache[i].st = st;
+    }
+    return st;
+}
+
+/* Close a fixture after dropping the cached statements on its connection. */
+static void close_db(struct db_fixture *f)
+{
+    cache_clear();
+    db_fixture_close(f);
 }
 
 /* A node counts as an entity (passes the minimum length) per reference §6. */
@@ -150,7 +206,7 @@ static void test_default_and_include_all(void **state)
         assert_true(has(&all, def.id[i]));
     got_free(&def);
     got_free(&all);
-    db_fixture_close(&f);
+    close_db(&f);
 }
 
 static void test_min_length_and_limit(void **state)
@@ -193,7 +249,7 @@ static void test_min_length_and_limit(void **state)
     got_free(&m40);
     got_free(&m0);
     got_free(&lim);
-    db_fixture_close(&f);
+    close_db(&f);
 }
 
 static void test_tag(void **state)
@@ -232,7 +288,7 @@ static void test_tag(void **state)
     got_free(&ch);
     got_free(&none);
     got_free(&lim);
-    db_fixture_close(&f);
+    close_db(&f);
 }
 
 static void test_timestamps_system_transcripts(void **state)
@@ -289,7 +345,7 @@ static void test_timestamps_system_transcripts(void **state)
     got_free(&ts);
     got_free(&sys);
     got_free(&tr);
-    db_fixture_close(&f);
+    close_db(&f);
 }
 
 /* Walk parent_id from id up (depth <= 50) and return the first tagged node's id. */
@@ -301,13 +357,7 @@ static char *tagged_ancestor(sqlite3 *db, const char *id, int *depth)
             *depth = d;
             return cur;
         }
-        sqlite3_stmt *st = NULL;
-        sqlite3_prepare_v2(db, "SELECT parent_id FROM nodes WHERE id = ?", -1, &st, NULL);
-        sqlite3_bind_text(st, 1, cur, -1, SQLITE_TRANSIENT);
-        char *next = NULL;
-        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-            next = strdup((const char *)sqlite3_column_text(st, 0));
-        sqlite3_finalize(st);
+        char *next = q1_text(db, "SELECT parent_id FROM nodes WHERE id = ?", cur);
         free(cur);
         cur = next;
     }
@@ -389,7 +439,7 @@ static void test_legacy_and_fields(void **state)
     got_free(&g2);
     got_free(&leg);
     got_free(&fld);
-    db_fixture_close(&f);
+    close_db(&f);
 }
 
 static void test_enrichment_config(void **state)
@@ -455,7 +505,7 @@ static void test_enrichment_config(void **state)
     st_enrich_config_free(&cfg);
     free(missing);
     free(path);
-    db_fixture_close(&f);
+    close_db(&f);
 }
 
 int main(void)
