@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# bench/pipeline/run.sh - the pipeline benchmark of docs/benchmarks.md.
+#
+#   bench/pipeline/run.sh [BUILD_DIR] [ITEMS]      (defaults: build/release, 100000)
+#
+# (a) fake server without latency, --store-batch 10 vs 5000: wall time, commits, peak RSS;
+# (b) fake server with the one-at-a-time latency model: wall time vs the server's busy time
+#     (sum of end_ms - start_ms of its embedding requests, from its log);
+# (c) peak RSS against the buffer's bytes.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+build=${1:-build/release}
+items=${2:-100000}
+dim=${DIM:-1024}
+export BUILD_DIR=$build FAKE_OLLAMA=$build/tests/fake-ollama/fake-ollama
+source tests/support/fake_ollama.sh
+work=$(mktemp -d "${TMPDIR:-/tmp}/bench-pipeline.XXXXXX")
+trap 'fake_stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+
+busy() { # total model time of the embedding requests in a fake-ollama log, seconds
+  python3 -c '
+import json,sys
+t=0.0; first=None; last=0.0
+for l in open(sys.argv[1]):
+    r=json.loads(l)
+    if r["n"]>0:
+        t+=r["end_ms"]-r["start_ms"]
+print("%.3f" % (t/1000))' "$1"
+}
+
+run() { # name store_batch server-args...
+  local name=$1 batch=$2; shift 2
+  rm -rf "$work/t" && mkdir -p "$work/t"
+  fake_start --dim "$dim" --log-no-texts --log "$work/$name.log" "$@"
+  local out
+  out=$("$build/bench/pipeline/bench_pipeline" --url "$FAKE_URL" --table "$work/t/embeddings.lance" \
+        --items "$items" --store-batch "$batch")
+  fake_stop
+  echo "$name: $out server_busy_s=$(busy "$work/$name.log")"
+}
+
+echo "items=$items dim=$dim"
+run nolat-batch10 10
+run nolat-batch5000 5000
+run latency-batch5000 5000 --latency-ms "${LAT_MS:-20}" --per-input-ms "${PER_INPUT_MS:-2}"

@@ -1,0 +1,88 @@
+/*
+ * pipeline/journal.h - the crash journal: rows generated but not yet
+ * committed to the table, appended to a file next to it.
+ *
+ * File `<table>.lance.journal` (LanceDB lists only names ending in `.lance`
+ * as tables, and lance itself never looks outside the table directory, so
+ * neither trips over it). Little-endian throughout:
+ *
+ *   file header, 16 bytes
+ *     0   8  magic "RSNJRNL\0"
+ *     8   4  format version = 1
+ *     12  4  reserved (0)
+ *   records, back to back
+ *     0   4  payload length L (1 .. 1 GiB)
+ *     4   4  CRC-32C of the payload
+ *     8   L  payload:
+ *              u32 id_len, id bytes
+ *              64 bytes text_hash (lowercase hex)
+ *              u32 text_len, text bytes
+ *              u32 model_len, model bytes
+ *              u32 metadata_len, metadata bytes
+ *              f64 created_at
+ *              u32 dim, dim x f32 vector
+ *
+ * Write policy. Rows are encoded into memory as they arrive and written to
+ * the file (one write()) after each reply of the model, so a kill -9 loses
+ * nothing the model returned before it (the page cache survives the
+ * process). Before every flush and at the end of a run the file is fsynced,
+ * so a flush that deletes old rows never runs ahead of a durable copy of
+ * their replacements (power loss included). After a flush commits, the
+ * journal is truncated back to its header.
+ *
+ * Recovery reads records until the end or until the first record that is
+ * short or fails its CRC (a torn tail from a crash mid-write); the tail is
+ * cut off. Recovered rows are committed as upserts (delete their ids, then
+ * append), which is idempotent: a crash after a commit and before the
+ * truncation only makes the next run commit the same rows again.
+ *
+ * The journal is locked (flock, exclusive, non-blocking) for the whole run:
+ * a second run on the same table fails with RESONA_ECONFLICT.
+ */
+#ifndef RESONA_PIPELINE_JOURNAL_H
+#define RESONA_PIPELINE_JOURNAL_H
+
+#include "pipeline/row.h"
+#include "util/buf.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct resona_journal resona_journal;
+
+/** CRC-32C (Castagnoli) of len bytes, continuing from crc (start with 0). */
+uint32_t resona__crc32c(uint32_t crc, const void *data, size_t len);
+
+/** Open (create) and lock the journal at path. */
+int resona__journal_open(const char *path, resona_journal **out);
+
+/** Called for each recovered row; the callee owns the row. Return < 0 to stop. */
+typedef int (*resona_journal_row_fn)(resona_prow *row, void *payload);
+
+/**
+ * Read every intact record from the start of the file and hand it to fn;
+ * cut off a torn tail. *torn_out (may be NULL) is set to 1 when a tail was
+ * cut. The file is not emptied (see resona__journal_reset).
+ */
+int resona__journal_recover(resona_journal *j, resona_journal_row_fn fn, void *payload,
+                            int *torn_out);
+
+/** Encode a row into the pending bytes (not yet written). */
+int resona__journal_add(resona_journal *j, const resona_prow *row);
+
+/** Write the pending bytes to the file (one write). */
+int resona__journal_write(resona_journal *j);
+
+/** write + fsync. */
+int resona__journal_sync(resona_journal *j);
+
+/** Forget every record: truncate the file to its header. */
+int resona__journal_reset(resona_journal *j);
+
+/** Records currently in the file (recovered and added since the last reset). */
+uint64_t resona__journal_records(const resona_journal *j);
+
+/** Close (unlock). Removes the file when it holds no record. NULL is a no-op. */
+void resona__journal_close(resona_journal *j);
+
+#endif
