@@ -73,14 +73,14 @@ RESONA_EXTERN const char *resona_metric_name(resona_metric metric);
  * borrowed for the duration of the emit call only.
  */
 typedef struct resona_search_batch {
-    size_t count;             /**< rows in this batch */
-    size_t dim;               /**< floats per row; must equal the query dim */
-    const float *vectors;     /**< count * dim floats, row-major */
-    const uint64_t *row_ids;  /**< count row ids (LanceDB _rowid); unique per search */
-    const char *const *keys;  /**< count NUL-terminated keys (the `id` column), or NULL;
-                                   an entry may be NULL (null id) */
-    const uint8_t *valid;     /**< NULL (all rows live) or count flags: 0 = deleted or
-                                   null vector, skip the row */
+    size_t count;            /**< rows in this batch */
+    size_t dim;              /**< floats per row; must equal the query dim */
+    const float *vectors;    /**< count * dim floats, row-major */
+    const uint64_t *row_ids; /**< count row ids (LanceDB _rowid); unique per search */
+    const char *const *keys; /**< count NUL-terminated keys (the `id` column), or NULL;
+                                  an entry may be NULL (null id) */
+    const uint8_t *valid;    /**< NULL (all rows live) or count flags: 0 = deleted or
+                                  null vector, skip the row */
 } resona_search_batch;
 
 /** Called by a source for each batch; returns 0 or a negative code to stop. */
@@ -128,13 +128,16 @@ typedef struct resona_search_options {
     unsigned threads;     /**< worker threads; 0 = online CPUs (default), 1 = caller's thread */
 } resona_search_options;
 
-#define RESONA_SEARCH_OPTIONS_INIT {RESONA_METRIC_L2, 10, 0, 0}
+#define RESONA_SEARCH_OPTIONS_INIT                                                                 \
+    {                                                                                              \
+        RESONA_METRIC_L2, 10, 0, 0                                                                 \
+    }
 
 /** One result row. */
 typedef struct resona_search_hit {
-    const char *key;    /**< the row's key (full key, e.g. "abc#2"), or NULL; owned by the results */
-    uint64_t row_id;    /**< the row's id as given by the source */
-    float distance;     /**< LanceDB's _distance */
+    const char *key; /**< the row's key (full key, e.g. "abc#2"), or NULL; owned by the results */
+    uint64_t row_id; /**< the row's id as given by the source */
+    float distance;  /**< LanceDB's _distance */
 } resona_search_hit;
 
 /** The results of one search: per query, up to k hits, best first. Opaque. */

@@ -2,10 +2,12 @@
  * search/test_search.c - exact top-k search against brute force.
  *
  * Two references:
- *  - "lance shape": the same float32 arithmetic as lance's kernels written
- *    as plain scalar loops (16 lanes, tail first, lanes summed in order, no
- *    FMA). The search must match it bit for bit: that proves the vectorised
- *    kernels compute exactly lance's formula, whatever the compiler did.
+ *  - "lance shape": LanceDB 0.37.1's float32 arithmetic (fitted to its
+ *    output, see search/kernels.h: 16 FMA lanes reduced by halves, plain
+ *    tail) written as plain scalar loops. The search must match it bit for
+ *    bit: that proves the vectorised, cloned kernels compute exactly that
+ *    formula. Distances taken from LanceDB itself are checked in
+ *    test_lancedb_golden below.
  *  - float64: the mathematically exact distances (to double precision). The
  *    float32 results must be within the standard summation error bound
  *    (n * FLT_EPSILON * sum of |terms|, n = dim) of them, and the selected
@@ -55,41 +57,44 @@ static float *random_vectors(size_t n, size_t dim)
 
 /* ---- references ----------------------------------------------------------- */
 
-static float lance_shape(resona_metric m, const float *x, const float *y, size_t dim)
+/* LanceDB 0.37.1's arithmetic as plain scalar code (see search/kernels.h). */
+static float halves16(float *t)
+{
+    for (size_t n = 16; n > 1; n /= 2)
+        for (size_t j = 0; j < n / 2; j++)
+            t[j] = t[j] + t[j + n / 2];
+    return t[0];
+}
+
+static float lance_sum(int sq_diff, const float *x, const float *y, size_t dim)
 {
     size_t body = dim - dim % 16;
-    float acc[16], acc2[16], tail = 0.0f, tail2 = 0.0f;
-    for (size_t j = 0; j < 16; j++)
-        acc[j] = acc2[j] = 0.0f;
-    for (size_t i = body; i < dim; i++) {
-        if (m == RESONA_METRIC_L2) {
-            float d = x[i] - y[i];
-            tail += d * d;
-        } else {
-            tail += x[i] * y[i];
-            tail2 += y[i] * y[i];
-        }
-    }
+    float acc[16] = {0}, tail = 0.0f;
     for (size_t i = 0; i < body; i++) {
-        if (m == RESONA_METRIC_L2) {
-            float d = x[i] - y[i];
-            acc[i % 16] += d * d;
-        } else {
-            acc[i % 16] += x[i] * y[i];
-            acc2[i % 16] += y[i] * y[i];
-        }
+        float a = x[i], b = y[i];
+        if (sq_diff)
+            a = b = x[i] - y[i];
+        acc[i % 16] = fmaf(a, b, acc[i % 16]);
     }
-    float s = 0.0f, s2 = 0.0f;
-    for (size_t j = 0; j < 16; j++) {
-        s += acc[j];
-        s2 += acc2[j];
+    for (size_t i = body; i < dim; i++) {
+        float a = x[i], b = y[i];
+        if (sq_diff)
+            a = b = x[i] - y[i];
+        float p = a * b;
+        tail = tail + p;
     }
+    return halves16(acc) + tail;
+}
+
+static float lance_shape(resona_metric m, const float *x, const float *y, size_t dim)
+{
     if (m == RESONA_METRIC_L2)
-        return tail + s;
+        return lance_sum(1, x, y, dim);
     if (m == RESONA_METRIC_DOT)
-        return 1.0f - (tail + s);
-    float xn = sqrtf(resona__search_dot(x, x, dim));
-    return 1.0f - (s + tail) / xn / sqrtf(s2 + tail2);
+        return 1.0f - lance_sum(0, x, y, dim);
+    float xn = sqrtf(lance_sum(0, x, x, dim));
+    float xy = lance_sum(0, x, y, dim), yy = lance_sum(0, y, y, dim);
+    return 1.0f - xy / xn / sqrtf(yy);
 }
 
 /* float64 distance and its error bound for float32 accumulation. */
@@ -280,8 +285,8 @@ static void test_kernels_exact(void **state)
                 resona__search_row_distances(m, v, &qn, 1, v + r * dim, dim, &got);
                 float want = lance_shape(m, v, v + r * dim, dim);
                 if (memcmp(&got, &want, 4) != 0)
-                    fail_msg("dim %zu metric %d row %zu: %.9g != %.9g", dim, (int)m, r,
-                             (double)got, (double)want);
+                    fail_msg("dim %zu metric %d row %zu: %.9g != %.9g", dim, (int)m, r, (double)got,
+                             (double)want);
                 double bound;
                 double e = exact(m, v, v + r * dim, dim, &bound);
                 if (fabs((double)got - e) > bound)
@@ -380,7 +385,8 @@ static void test_ties(void **state)
     float *base = random_vectors(4, dim);
     for (size_t i = 0; i < n; i++) {
         memcpy(v + i * dim, base + (i % 4) * dim, dim * sizeof(float));
-        ids[i] = (uint64_t)((i * 7919) % n) + ((uint64_t)(i % 3) << 32); /* shuffled, fragment-like */
+        ids[i] =
+            (uint64_t)((i * 7919) % n) + ((uint64_t)(i % 3) << 32); /* shuffled, fragment-like */
     }
     resona_search_memory mem = {n, dim, v, ids, NULL, NULL, 13};
     for (unsigned threads = 1; threads <= 2; threads++) {
@@ -484,7 +490,8 @@ static void test_k_larger_than_rows(void **state)
     expect_brute(res, 0, RESONA_METRIC_L2, v, &mem, 100, 0);
     resona_search_results_free(res);
     /* out-of-range query index */
-    assert_null(resona_search_results_hits(res = run(&mem, v, 1, RESONA_METRIC_L2, 3, 0, 1), 5, &cnt));
+    assert_null(
+        resona_search_results_hits(res = run(&mem, v, 1, RESONA_METRIC_L2, 3, 0, 1), 5, &cnt));
     assert_int_equal(cnt, 0);
     resona_search_results_free(res);
     free(v);
@@ -621,10 +628,129 @@ static void test_collapse_chunks(void **state)
     free(v);
 }
 
+/* ---- LanceDB's own results ---------------------------------------------------- */
+
+/* bench_search's generator (bench/search/bench_search.c), reproduced exactly. */
+static uint64_t bench_rng;
+
+static uint64_t bench_next(void)
+{
+    bench_rng ^= bench_rng << 13;
+    bench_rng ^= bench_rng >> 7;
+    bench_rng ^= bench_rng << 17;
+    return bench_rng;
+}
+
+static void bench_unit(float *v, size_t dim)
+{
+    double ss = 0;
+    for (size_t i = 0; i < dim; i++) {
+        float x = (float)((double)(bench_next() >> 40) / 8388608.0 - 1.0);
+        v[i] = x;
+        ss += (double)x * x;
+    }
+    float inv = (float)(1.0 / sqrt(ss > 0 ? ss : 1));
+    for (size_t i = 0; i < dim; i++)
+        v[i] *= inv;
+}
+
+static int32_t ulp_diff(float a, float b)
+{
+    int32_t ia, ib;
+    memcpy(&ia, &a, 4);
+    memcpy(&ib, &b, 4);
+    return ia > ib ? ia - ib : ib - ia;
+}
+
+/*
+ * tests/search/data/lancedb-flat.txt holds LanceDB 0.37.1's flat-search output
+ * (bench/search/make_lancedb_golden.sh) for 60 rows x {7, 20, 1024, 1030} dims
+ * with a zero row (5) and a duplicate row (9 = 3). L2 and dot must be equal
+ * bit for bit, rows in the same order; cosine too when dim % 16 == 0, and
+ * within 8 ulp (same rows) otherwise (kernels.h explains why).
+ */
+static void test_lancedb_golden(void **state)
+{
+    (void)state;
+    char *path = ts_path(RESONA_SOURCE_DIR, "tests/search/data/lancedb-flat.txt");
+    char *text = ts_read_file(path, NULL);
+    assert_non_null(text);
+    const size_t dims[] = {7, 20, 1024, 1030};
+    size_t checked = 0, exact_count = 0;
+    for (size_t di = 0; di < 4; di++) {
+        size_t dim = dims[di], rows = 60;
+        float *v = malloc((rows + 2) * dim * sizeof(float));
+        bench_rng = 0x2545F4914F6CDD1DULL;
+        for (size_t r = 0; r < rows + 2; r++)
+            bench_unit(v + r * dim, dim);
+        memset(v + 5 * dim, 0, dim * sizeof(float));
+        memcpy(v + 9 * dim, v + 3 * dim, dim * sizeof(float));
+        const float *q = v + rows * dim;
+        resona_search_memory mem = {rows, dim, v, NULL, NULL, NULL, 7};
+        const char *metrics[] = {"l2", "cosine", "dot"};
+        for (size_t mi = 0; mi < 3; mi++) {
+            resona_metric m;
+            assert_int_equal(resona_metric_parse(metrics[mi], &m), 0);
+            resona_search_results *res = run(&mem, q, 2, m, rows, 0, 2);
+            size_t per_query[2] = {0, 0};
+            for (char *line = text; line && *line;
+                 line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+                char mname[16];
+                size_t ldim, qi, rank;
+                unsigned long long row;
+                unsigned bits;
+                if (sscanf(line, "%15s %zu %zu %zu %llu %x", mname, &ldim, &qi, &rank, &row,
+                           &bits) != 6)
+                    continue;
+                if (strcmp(mname, metrics[mi]) != 0 || ldim != dim)
+                    continue;
+                float want;
+                memcpy(&want, &bits, 4);
+                size_t n;
+                const resona_search_hit *h = resona_search_results_hits(res, qi, &n);
+                assert_true(rank < n);
+                per_query[qi]++;
+                int exact_case = m != RESONA_METRIC_COSINE || dim % 16 == 0;
+                if (exact_case) {
+                    if (h[rank].row_id != row || memcmp(&h[rank].distance, &want, 4) != 0)
+                        fail_msg(
+                            "%s dim %zu q %zu rank %zu: got row %llu %.9g, LanceDB row %llu %.9g",
+                            metrics[mi], dim, qi, rank, (unsigned long long)h[rank].row_id,
+                            (double)h[rank].distance, row, (double)want);
+                    exact_count++;
+                } else {
+                    /* same distance within 8 ulp for LanceDB's row */
+                    int found = 0;
+                    for (size_t i = 0; i < n && !found; i++) {
+                        if (h[i].row_id == row) {
+                            found = 1;
+                            if (ulp_diff(h[i].distance, want) > 8)
+                                fail_msg("cosine dim %zu row %llu: %.9g vs %.9g", dim, row,
+                                         (double)h[i].distance, (double)want);
+                        }
+                    }
+                    assert_true(found);
+                }
+                checked++;
+            }
+            for (size_t qi = 0; qi < 2; qi++) {
+                size_t n;
+                resona_search_results_hits(res, qi, &n);
+                assert_int_equal(n, per_query[qi]); /* same count: the zero row is out for cosine */
+            }
+            resona_search_results_free(res);
+        }
+        free(v);
+    }
+    assert_int_equal(checked, 1432);
+    assert_true(exact_count >= 1432 - 3 * 118);
+    free(text);
+    free(path);
+}
+
 /* ---- errors ----------------------------------------------------------------- */
 
-static int failing_part(size_t part, resona_search_emit_fn emit, void *emit_payload,
-                        void *payload)
+static int failing_part(size_t part, resona_search_emit_fn emit, void *emit_payload, void *payload)
 {
     const resona_search_memory *mem = payload;
     if (part == 3)
@@ -731,6 +857,7 @@ int main(void)
         cmocka_unit_test(test_zero_vectors),
         cmocka_unit_test(test_nan),
         cmocka_unit_test(test_collapse_chunks),
+        cmocka_unit_test(test_lancedb_golden),
         cmocka_unit_test(test_source_errors),
         cmocka_unit_test(test_alloc_failures),
     };

@@ -1,16 +1,16 @@
 /*
- * search/kernels.c - the distance kernels (see kernels.h for the shape and
- * why it is the shape).
+ * search/kernels.c - the distance kernels (kernels.h says what they compute
+ * and why in exactly this order).
  *
- * Floating-point contraction must stay off here: with a fused multiply-add
- * the sums would no longer equal lance's. GCC in ISO C mode (-std=c11, which
- * the build uses) defaults to -ffp-contract=off; the pragma makes it explicit
- * for compilers that honour it. On x86-64 with GCC the kernels are built twice
- * (AVX2 and baseline SSE2) and the loader picks one (target_clones); the
- * arithmetic is the same in both, only the register width differs.
- *
- * Each kernel is written so that -O2 -ftree-vectorize turns the 16-lane loop
- * into packed operations; check with -fopt-info-vec (docs/benchmarks.md).
+ * Build notes. The fused multiply-adds are explicit fmaf() calls, and the
+ * compiler must not fuse anything else (the tail's a*b + t is rounded twice
+ * in LanceDB too): GCC in ISO C mode (-std=c11, as the build uses) defaults
+ * to -ffp-contract=off, and the pragma says so explicitly. On x86-64 Linux
+ * with GCC each kernel is cloned for FMA (AVX + FMA3, 8-float registers) and
+ * a baseline; the loader picks the FMA clone on any CPU since 2013. The
+ * baseline clone gets the same bits through libm's fmaf, only slower.
+ * -O3 lets GCC vectorise the 16-lane loops; check with
+ *   gcc -std=c11 -O2 -Iinclude -Isrc/resona -fopt-info-vec-optimized -c kernels.c
  */
 #include "search/kernels.h"
 
@@ -23,51 +23,55 @@
 #pragma clang fp contract(off)
 #endif
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) &&        \
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) &&       \
     !defined(RESONA_NO_CLONES)
-#define KERNEL __attribute__((target_clones("avx2", "default")))
+#define KERNEL __attribute__((target_clones("fma", "default")))
 #else
 #define KERNEL
 #endif
 
 #define LANES 16
 
+/* Lanes added by halves: 16 -> 8 -> 4 -> 2 -> 1 (the order of a SIMD horizontal sum). */
+static inline float reduce_halves(float *acc)
+{
+    for (size_t n = LANES; n > 1; n /= 2) {
+        for (size_t j = 0; j < n / 2; j++)
+            acc[j] += acc[j + n / 2];
+    }
+    return acc[0];
+}
+
 KERNEL float resona__search_l2(const float *x, const float *y, size_t dim)
 {
     size_t body = dim - dim % LANES;
+    float acc[LANES] = {0};
+    for (size_t i = 0; i < body; i += LANES) {
+        for (size_t j = 0; j < LANES; j++) {
+            float d = x[i + j] - y[i + j];
+            acc[j] = fmaf(d, d, acc[j]);
+        }
+    }
     float tail = 0.0f;
     for (size_t i = body; i < dim; i++) {
         float d = x[i] - y[i];
         tail += d * d;
     }
-    float acc[LANES] = {0};
-    for (size_t i = 0; i < body; i += LANES) {
-        for (size_t j = 0; j < LANES; j++) {
-            float d = x[i + j] - y[i + j];
-            acc[j] += d * d;
-        }
-    }
-    float sum = 0.0f;
-    for (size_t j = 0; j < LANES; j++)
-        sum += acc[j];
-    return tail + sum;
+    return reduce_halves(acc) + tail;
 }
 
 KERNEL float resona__search_dot(const float *x, const float *y, size_t dim)
 {
     size_t body = dim - dim % LANES;
-    float tail = 0.0f;
-    for (size_t i = body; i < dim; i++)
-        tail += x[i] * y[i];
     float acc[LANES] = {0};
     for (size_t i = 0; i < body; i += LANES) {
         for (size_t j = 0; j < LANES; j++)
-            acc[j] += x[i + j] * y[i + j];
+            acc[j] = fmaf(x[i + j], y[i + j], acc[j]);
     }
-    float sum = 0.0f;
-    for (size_t j = 0; j < LANES; j++)
-        sum += acc[j];
-    return tail + sum;
+    float tail = 0.0f;
+    for (size_t i = body; i < dim; i++)
+        tail += x[i] * y[i];
+    return reduce_halves(acc) + tail;
 }
 
 float resona__search_norm(const float *x, size_t dim)
@@ -78,33 +82,26 @@ float resona__search_norm(const float *x, size_t dim)
 KERNEL float resona__search_cosine(const float *x, float x_norm, const float *y, size_t dim)
 {
     size_t body = dim - dim % LANES;
-    float tail_xy = 0.0f, tail_yy = 0.0f;
-    for (size_t i = body; i < dim; i++) {
-        tail_xy += x[i] * y[i];
-        tail_yy += y[i] * y[i];
-    }
     float xy[LANES] = {0};
     float yy[LANES] = {0};
     for (size_t i = 0; i < body; i += LANES) {
         for (size_t j = 0; j < LANES; j++) {
-            xy[j] += x[i + j] * y[i + j];
-            yy[j] += y[i + j] * y[i + j];
+            xy[j] = fmaf(x[i + j], y[i + j], xy[j]);
+            yy[j] = fmaf(y[i + j], y[i + j], yy[j]);
         }
     }
-    float sxy = 0.0f, syy = 0.0f;
-    for (size_t j = 0; j < LANES; j++) {
-        sxy += xy[j];
-        syy += yy[j];
+    float txy = 0.0f, tyy = 0.0f;
+    for (size_t i = body; i < dim; i++) {
+        txy += x[i] * y[i];
+        tyy += y[i] * y[i];
     }
-    sxy += tail_xy;
-    syy += tail_yy;
-    /* lance: 1 - xy / x_norm / sqrt(y_sq), evaluated left to right */
+    float sxy = reduce_halves(xy) + txy;
+    float syy = reduce_halves(yy) + tyy;
     return 1.0f - sxy / x_norm / sqrtf(syy);
 }
 
-void resona__search_row_distances(resona_metric metric, const float *queries,
-                                  const float *norms, size_t query_count, const float *y,
-                                  size_t dim, float *out)
+void resona__search_row_distances(resona_metric metric, const float *queries, const float *norms,
+                                  size_t query_count, const float *y, size_t dim, float *out)
 {
     switch (metric) {
     case RESONA_METRIC_COSINE:

@@ -54,8 +54,8 @@ typedef struct search_job {
 
 typedef struct worker {
     search_job *job;
-    topk *tops;   /* query_count collectors */
-    float *dist;  /* query_count scratch distances */
+    topk *tops;  /* query_count collectors */
+    float *dist; /* query_count scratch distances */
     uint64_t rows;
     pthread_t thread;
     int started;
@@ -80,10 +80,13 @@ int resona_metric_parse(const char *name, resona_metric *out)
 const char *resona_metric_name(resona_metric metric)
 {
     switch (metric) {
-    case RESONA_METRIC_COSINE: return "cosine";
-    case RESONA_METRIC_DOT: return "dot";
+    case RESONA_METRIC_COSINE:
+        return "cosine";
+    case RESONA_METRIC_DOT:
+        return "dot";
     case RESONA_METRIC_L2:
-    default: return "l2";
+    default:
+        return "l2";
     }
 }
 
@@ -122,8 +125,8 @@ static int emit_batch(const resona_search_batch *batch, void *payload)
         return 0;
     if (batch->dim != job->dim)
         return resona__error_set(RESONA_EINVALID,
-                                 "search: rows have %zu dimensions, the query has %zu",
-                                 batch->dim, job->dim);
+                                 "search: rows have %zu dimensions, the query has %zu", batch->dim,
+                                 job->dim);
     if (!batch->vectors || !batch->row_ids)
         return resona__error_set(RESONA_EINVALID, "search: batch without vectors or row ids");
     const size_t nq = job->query_count, dim = job->dim;
@@ -201,8 +204,8 @@ static int cmp_entry_ptr(const void *a, const void *b)
 
 static int same_base(const topk_entry *a, const topk_entry *b)
 {
-    return a->base_len != SIZE_MAX && a->base_len == b->base_len &&
-           a->base_hash == b->base_hash && memcmp(a->key, b->key, a->base_len) == 0;
+    return a->base_len != SIZE_MAX && a->base_len == b->base_len && a->base_hash == b->base_hash &&
+           memcmp(a->key, b->key, a->base_len) == 0;
 }
 
 /* Merge query q over all workers into res->hits[q]. */
@@ -265,9 +268,8 @@ static unsigned online_cpus(void)
     return n < 1 ? 1u : (unsigned)(n > 256 ? 256 : n);
 }
 
-int resona_search_run(const resona_search_source *source, const float *queries,
-                      size_t query_count, size_t dim, const resona_search_options *options,
-                      resona_search_results **out)
+int resona_search_run(const resona_search_source *source, const float *queries, size_t query_count,
+                      size_t dim, const resona_search_options *options, resona_search_results **out)
 {
     resona_search_options defaults = RESONA_SEARCH_OPTIONS_INIT;
     const resona_search_options *opt = options ? options : &defaults;
@@ -294,8 +296,8 @@ int resona_search_run(const resona_search_source *source, const float *queries,
         for (size_t i = 0; i < dim; i++) {
             if (!isfinite(queries[q * dim + i]))
                 return resona__error_set(RESONA_EINVALID,
-                                         "search: query %zu component %zu is not finite (%g)", q,
-                                         i, (double)queries[q * dim + i]);
+                                         "search: query %zu component %zu is not finite (%g)", q, i,
+                                         (double)queries[q * dim + i]);
         }
     }
 

@@ -23,9 +23,9 @@
 typedef struct topk_entry {
     float distance;
     uint64_t row_id;
-    char *key;        /* owned copy, or NULL for a null key */
-    size_t key_cap;   /* bytes allocated for key */
-    size_t base_len;  /* length of the base id within key */
+    char *key;       /* owned copy, or NULL for a null key */
+    size_t key_cap;  /* bytes allocated for key */
+    size_t base_len; /* length of the base id within key */
     uint64_t base_hash;
 } topk_entry;
 
