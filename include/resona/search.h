@@ -81,6 +81,13 @@ typedef struct resona_search_batch {
                                   an entry may be NULL (null id) */
     const uint8_t *valid;    /**< NULL (all rows live) or count flags: 0 = deleted or
                                   null vector, skip the row */
+    /* Alternatively (when keys is NULL), keys as an Arrow Utf8 column:
+     * key i = key_values[key_offsets[i], key_offsets[i+1]), null where bit i
+     * of key_validity (LSB first) is 0. And vector nulls as an Arrow bitmap. */
+    const char *key_values;         /**< concatenated key bytes, or NULL */
+    const uint64_t *key_offsets;    /**< count+1 offsets into key_values, or NULL */
+    const uint8_t *key_validity;    /**< NULL = all keys valid */
+    const uint8_t *vector_validity; /**< NULL = all vectors valid; bit 0 = null: skip */
 } resona_search_batch;
 
 /** Called by a source for each batch; returns 0 or a negative code to stop. */
@@ -172,6 +179,29 @@ RESONA_EXTERN uint64_t resona_search_results_rows_scanned(const resona_search_re
 
 /** Free the results and every string in them. NULL is a no-op. */
 RESONA_EXTERN void resona_search_results_free(resona_search_results *results);
+
+/**
+ * Exact top-k over every live row of a Lance table (all fragments, deletions
+ * respected, null vectors skipped): LanceDB's flat search.
+ *   vector_column: the vector column, or NULL to pick, as LanceDB does, the
+ *     single vector column whose dimension equals `dim` (RESONA_EINVALID
+ *     "No vector column found to match with the query vector dimension: <d>"
+ *     or "More than one vector column found ..." otherwise);
+ *   key_column: a Utf8 column whose values become the hits' keys (and the
+ *     base ids for collapse_chunks), e.g. "id"; NULL for none (then
+ *     collapse_chunks is RESONA_EINVALID).
+ * Fragments are read by worker threads in parallel; when the table has fewer
+ * fragments than threads, the workers share one scan (chunks are copied out
+ * under a lock, the distance work runs in parallel). Memory is bounded by
+ * the scan chunk size per thread. The table handle must not be changed or
+ * freed during the call (concurrent scans of it are fine).
+ */
+struct resona_table;
+RESONA_EXTERN int resona_search_table(struct resona_table *table, const char *vector_column,
+                                      const char *key_column, const float *queries,
+                                      size_t query_count, size_t dim,
+                                      const resona_search_options *options,
+                                      resona_search_results **out);
 
 /**
  * The length of the base id of `key` (getBaseId of the original): if the key

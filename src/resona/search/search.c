@@ -92,15 +92,7 @@ const char *resona_metric_name(resona_metric metric)
 
 size_t resona_search_base_id_len(const char *key)
 {
-    size_t len = strlen(key);
-    const char *hash = strrchr(key, '#');
-    if (!hash || hash[1] == '\0')
-        return len;
-    for (const char *p = hash + 1; *p; p++) {
-        if (*p < '0' || *p > '9')
-            return len;
-    }
-    return (size_t)(hash - key);
+    return resona__search_base_len(key, strlen(key));
 }
 
 /* Record the first failure of any worker (message from this thread's TLS). */
@@ -133,6 +125,8 @@ static int emit_batch(const resona_search_batch *batch, void *payload)
     for (size_t r = 0; r < batch->count; r++) {
         if (batch->valid && !batch->valid[r])
             continue;
+        if (batch->vector_validity && !(batch->vector_validity[r / 8] >> (r % 8) & 1))
+            continue;
         w->rows++;
         resona__search_row_distances(job->metric, job->queries, job->norms, nq,
                                      batch->vectors + r * dim, dim, w->dist);
@@ -140,8 +134,17 @@ static int emit_batch(const resona_search_batch *batch, void *payload)
             float d = w->dist[q];
             if (isnan(d) || !resona__topk_would_take(&w->tops[q], d, batch->row_ids[r]))
                 continue;
-            int rc = resona__topk_offer(&w->tops[q], d, batch->row_ids[r],
-                                        batch->keys ? batch->keys[r] : NULL);
+            const char *key = NULL;
+            size_t key_len = 0;
+            if (batch->keys) {
+                key = batch->keys[r];
+                key_len = key ? strlen(key) : 0;
+            } else if (batch->key_offsets && batch->key_values &&
+                       (!batch->key_validity || (batch->key_validity[r / 8] >> (r % 8) & 1))) {
+                key = batch->key_values + batch->key_offsets[r];
+                key_len = (size_t)(batch->key_offsets[r + 1] - batch->key_offsets[r]);
+            }
+            int rc = resona__topk_offer(&w->tops[q], d, batch->row_ids[r], key, key_len);
             if (rc < 0)
                 return rc;
         }

@@ -90,10 +90,9 @@ static void sift_down(topk *t, size_t i)
 
 /* Overwrite an entry's row, reusing its key buffer. */
 static int set_entry(topk_entry *e, float distance, uint64_t row_id, const char *key,
-                     size_t base_len, uint64_t base_hash)
+                     size_t len, size_t base_len, uint64_t base_hash)
 {
     if (key) {
-        size_t len = strlen(key);
         if (len + 1 > e->key_cap) {
             char *p = resona__realloc(e->key, len + 1);
             if (!p)
@@ -101,7 +100,8 @@ static int set_entry(topk_entry *e, float distance, uint64_t row_id, const char 
             e->key = p;
             e->key_cap = len + 1;
         }
-        memcpy(e->key, key, len + 1);
+        memcpy(e->key, key, len);
+        e->key[len] = '\0';
     }
     e->distance = distance;
     e->row_id = row_id;
@@ -113,14 +113,15 @@ static int set_entry(topk_entry *e, float distance, uint64_t row_id, const char 
     return 0;
 }
 
-int resona__topk_offer(topk *t, float distance, uint64_t row_id, const char *key)
+int resona__topk_offer(topk *t, float distance, uint64_t row_id, const char *key,
+                       size_t key_len)
 {
     if (t->k == 0 || !resona__topk_would_take(t, distance, row_id))
         return 0;
     size_t base_len = SIZE_MAX;
     uint64_t base_hash = 0;
     if (key) {
-        base_len = t->collapse ? resona_search_base_id_len(key) : strlen(key);
+        base_len = t->collapse ? resona__search_base_len(key, key_len) : key_len;
         base_hash = t->collapse ? resona__topk_hash(key, base_len) : 0;
     }
     if (t->collapse && key) {
@@ -132,7 +133,7 @@ int resona__topk_offer(topk *t, float distance, uint64_t row_id, const char *key
             topk_entry probe = {distance, row_id, NULL, 0, 0, 0};
             if (resona__topk_cmp(&probe, e) >= 0)
                 return 0; /* the held chunk of this base id is at least as good */
-            int rc = set_entry(e, distance, row_id, key, base_len, base_hash);
+            int rc = set_entry(e, distance, row_id, key, key_len, base_len, base_hash);
             if (rc < 0)
                 return rc;
             sift_down(t, i); /* it got better: it moves away from the root */
@@ -141,16 +142,30 @@ int resona__topk_offer(topk *t, float distance, uint64_t row_id, const char *key
     }
     if (t->count < t->k) {
         size_t i = t->count;
-        int rc = set_entry(&t->heap[i], distance, row_id, key, base_len, base_hash);
+        int rc = set_entry(&t->heap[i], distance, row_id, key, key_len, base_len, base_hash);
         if (rc < 0)
             return rc;
         t->count++;
         sift_up(t, i);
         return 0;
     }
-    int rc = set_entry(&t->heap[0], distance, row_id, key, base_len, base_hash);
+    int rc = set_entry(&t->heap[0], distance, row_id, key, key_len, base_len, base_hash);
     if (rc < 0)
         return rc;
     sift_down(t, 0);
     return 0;
+}
+
+size_t resona__search_base_len(const char *key, size_t len)
+{
+    size_t hash = len;
+    while (hash > 0 && key[hash - 1] != '#')
+        hash--;
+    if (hash == 0 || hash == len)
+        return len; /* no '#', or nothing after the last one */
+    for (size_t i = hash; i < len; i++) {
+        if (key[i] < '0' || key[i] > '9')
+            return len;
+    }
+    return hash - 1;
 }

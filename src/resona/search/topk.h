@@ -49,8 +49,12 @@ static inline int resona__topk_would_take(const topk *t, float distance, uint64_
     return distance < w->distance || (distance == w->distance && row_id < w->row_id);
 }
 
-/** Offer a row (key may be NULL). Returns 0 or RESONA_ENOMEM. */
-int resona__topk_offer(topk *t, float distance, uint64_t row_id, const char *key);
+/** Offer a row whose key is key[0..key_len) (key may be NULL). 0 or RESONA_ENOMEM. */
+int resona__topk_offer(topk *t, float distance, uint64_t row_id, const char *key,
+                       size_t key_len);
+
+/** getBaseId on key[0..len): the length of the base id. */
+size_t resona__search_base_len(const char *key, size_t len);
 
 /** Order of two entries: negative if a is better (smaller distance, then row id). */
 int resona__topk_cmp(const topk_entry *a, const topk_entry *b);
