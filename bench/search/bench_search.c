@@ -6,6 +6,7 @@
  *                [--reps R] [--metric l2|cosine|dot] [--vectors FILE.f32]
  *                [--query-file FILE.f32] [--write-vectors FILE.f32]
  *                [--write-queries FILE.f32] [--hits-json FILE] [--no-bandwidth]
+ *                [--make-table DIR/NAME.lance [--frag-rows F]] [--table DIR/NAME.lance]
  *
  * Without --vectors, N x D random unit vectors are generated in memory (a
  * fixed xorshift seed, so runs are repeatable). With --vectors, a raw
@@ -15,12 +16,18 @@
  * (bench/search/lancedb_flat.mjs); --hits-json writes the top-k of every query
  * for comparison with LanceDB's.
  *
+ * --make-table writes the vectors as a Lance table (format 2.0, columns id
+ * "r<i>" and vector, one append = one fragment per F rows, default all) and
+ * exits. --table searches that table with resona_search_table (streamed
+ * pread scans, deletions respected) instead of the in-memory source.
+ *
  * Bandwidth: "read" sums every float of the data with T threads (the access
  * pattern of a scan, no distance math); "memcpy" copies 256 MiB with one
  * thread (bytes moved counted once). The search's scan rate is reported as a
  * fraction of the read rate.
  */
 #include <resona/search.h>
+#include <resona/table.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -82,8 +89,8 @@ static const float *map_file(const char *path, size_t expect_len)
         fprintf(stderr, "bench_search: cannot open %s: %s\n", path, strerror(errno));
         exit(1);
     }
-    if ((size_t)st.st_size != expect_len) {
-        fprintf(stderr, "bench_search: %s has %lld bytes, expected %zu\n", path,
+    if ((size_t)st.st_size < expect_len) {
+        fprintf(stderr, "bench_search: %s has %lld bytes, expected at least %zu\n", path,
                 (long long)st.st_size, expect_len);
         exit(1);
     }
@@ -178,6 +185,45 @@ static double memcpy_bandwidth(void)
     return (double)len / best / 1e9;
 }
 
+/* Write rows as a Lance table, frag_rows per append (one fragment each). */
+static int write_table(const char *path, const float *data, size_t rows, size_t dim,
+                       size_t frag_rows)
+{
+    resona_field fields[2] = {{"id", RESONA_TYPE_UTF8, 0, 1, 0, NULL},
+                              {"vector", RESONA_TYPE_VECTOR, (uint32_t)dim, 1, 0, NULL}};
+    resona_schema schema = {fields, 2};
+    resona_table *t = NULL;
+    if (resona_table_create(path, &schema, NULL, &t) < 0) {
+        fprintf(stderr, "bench_search: %s\n", resona_error_message());
+        return 1;
+    }
+    double t0 = now_s();
+    for (size_t start = 0; start < rows;) {
+        /* one append = one fragment */
+        size_t n = rows - start < frag_rows ? rows - start : frag_rows;
+        char *fid = malloc(n * 16);
+        uint64_t *foff = malloc((n + 1) * sizeof(uint64_t));
+        foff[0] = 0;
+        for (size_t i = 0; i < n; i++)
+            foff[i + 1] = foff[i] + (uint64_t)snprintf(fid + foff[i], 16, "r%zu", start + i);
+        resona_column cols[2] = {{"id", fid, foff, NULL},
+                                 {"vector", data + start * dim, NULL, NULL}};
+        resona_batch b = {n, cols, 2};
+        int rc = resona_table_append(t, &b, NULL);
+        free(fid);
+        free(foff);
+        if (rc < 0) {
+            fprintf(stderr, "bench_search: %s\n", resona_error_message());
+            return 1;
+        }
+        start += n;
+    }
+    fprintf(stderr, "wrote %s: %zu rows in fragments of %zu, %.1f s\n", path, rows, frag_rows,
+            now_s() - t0);
+    resona_table_free(t);
+    return 0;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -191,6 +237,8 @@ int main(int argc, char **argv)
     int reps = 10, bandwidth = 1;
     const char *metric_name = "l2", *vec_file = NULL, *query_file = NULL;
     const char *write_vec = NULL, *write_q = NULL, *hits_json = NULL;
+    const char *make_table = NULL, *table_path = NULL;
+    size_t frag_rows = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -227,6 +275,12 @@ int main(int argc, char **argv)
             write_q = v;
         else if (strcmp(a, "--hits-json") == 0)
             hits_json = v;
+        else if (strcmp(a, "--make-table") == 0)
+            make_table = v;
+        else if (strcmp(a, "--table") == 0)
+            table_path = v;
+        else if (strcmp(a, "--frag-rows") == 0)
+            frag_rows = strtoull(v, NULL, 10);
         else {
             fprintf(stderr, "bench_search: unknown option %s\n", a);
             return 2;
@@ -268,6 +322,8 @@ int main(int argc, char **argv)
         return 1;
     if (write_vec || write_q)
         return 0;
+    if (make_table)
+        return write_table(make_table, data, rows, dim, frag_rows ? frag_rows : rows);
 
     unsigned cpus = (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
     unsigned t = threads ? threads : cpus;
@@ -286,11 +342,18 @@ int main(int argc, char **argv)
     opt.threads = threads;
     double *times = calloc((size_t)reps, sizeof(double));
     resona_search_results *res = NULL;
+    resona_table *table = NULL;
+    if (table_path && resona_table_open(table_path, NULL, &table) < 0) {
+        fprintf(stderr, "bench_search: %s\n", resona_error_message());
+        return 1;
+    }
     for (int r = -1; r < reps; r++) { /* one warm-up */
         resona_search_results_free(res);
         res = NULL;
         double s0 = now_s();
-        if (resona_search_run(&src, queries, nq, dim, &opt, &res) < 0) {
+        int rc = table ? resona_search_table(table, NULL, "id", queries, nq, dim, &opt, &res)
+                       : resona_search_run(&src, queries, nq, dim, &opt, &res);
+        if (rc < 0) {
             fprintf(stderr, "bench_search: %s\n", resona_error_message());
             return 1;
         }
@@ -301,7 +364,10 @@ int main(int argc, char **argv)
     double med = times[reps / 2], best = times[0];
     double scan_gbs = (double)data_len / med / 1e9;
     printf("rows=%zu dim=%zu queries=%zu k=%zu metric=%s threads=%u source=%s\n", rows, dim, nq, k,
-           resona_metric_name(metric), t, vec_file ? "mmap-file" : "memory");
+           resona_metric_name(metric), t,
+           table      ? "lance-table"
+           : vec_file ? "mmap-file"
+                      : "memory");
     printf("search: median %.2f ms, best %.2f ms per scan (%.2f ms per query), scan %.2f GB/s\n",
            med * 1e3, best * 1e3, med * 1e3 / (double)nq, scan_gbs);
     if (bandwidth)
@@ -328,6 +394,7 @@ int main(int argc, char **argv)
         fclose(f);
     }
     resona_search_results_free(res);
+    resona_table_free(table);
     free(times);
     free(queries);
     free(owned);

@@ -758,7 +758,8 @@ static int failing_part(size_t part, resona_search_emit_fn emit, void *emit_payl
     uint64_t ids[4];
     for (size_t i = 0; i < 4; i++)
         ids[i] = part * 4 + i;
-    resona_search_batch b = {.count = 4, .dim = mem->dim, .vectors = mem->vectors + part * 4 * mem->dim, .row_ids = ids};
+    resona_search_batch b = {
+        .count = 4, .dim = mem->dim, .vectors = mem->vectors + part * 4 * mem->dim, .row_ids = ids};
     return emit(&b, emit_payload);
 }
 
@@ -768,7 +769,8 @@ static int wrong_dim_part(size_t part, resona_search_emit_fn emit, void *emit_pa
     (void)part;
     const resona_search_memory *mem = payload;
     uint64_t id = 0;
-    resona_search_batch b = {.count = 1, .dim = mem->dim - 1, .vectors = mem->vectors, .row_ids = &id};
+    resona_search_batch b = {
+        .count = 1, .dim = mem->dim - 1, .vectors = mem->vectors, .row_ids = &id};
     return emit(&b, emit_payload);
 }
 

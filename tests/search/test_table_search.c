@@ -4,8 +4,8 @@
  *  - Tables written with resona_table_append (many fragments, deletions,
  *    null vectors): resona_search_table must equal the in-memory search over
  *    the rows a full scan returns (with their _rowid), which test_search
- *    checks against brute force. Fragment-parallel and shared-scan modes,
- *    1 and 2 threads.
+ *    checks against brute force. Fragment-parallel scans,
+ *    1 and 2 threads (a one-fragment table is searched by one thread).
  *  - The original tool's workspace (tests/fixtures/original-workspace, written
  *    by LanceDB 0.13): the searches of the golden files find the same ids
  *    with the same similarity (1 - distance, 3 decimals) as the original.
@@ -66,7 +66,7 @@ static resona_table *make_table(const char *dir, size_t dim, size_t frags, size_
                 vec[r * dim + i] = next_float();
             int null_vec = with_nulls && g % 17 == 5;
             if (null_vec)
-                validity[r / 8] &= (uint8_t)~(1u << (r % 8));
+                validity[r / 8] &= (uint8_t) ~(1u << (r % 8));
             else
                 validity[r / 8] |= (uint8_t)(1u << (r % 8));
         }
@@ -119,8 +119,8 @@ static void scan_all(resona_table *t, size_t dim, scanned *s)
                    dim * sizeof(float));
             s->row_ids[s->count] = c->row_ids[r];
             const uint64_t *o = c->columns[1].offsets;
-            s->keys[s->count] = strndup((const char *)c->columns[1].values + o[r],
-                                        (size_t)(o[r + 1] - o[r]));
+            s->keys[s->count] =
+                strndup((const char *)c->columns[1].values + o[r], (size_t)(o[r + 1] - o[r]));
             s->count++;
         }
     }
@@ -158,7 +158,7 @@ static void check_table(resona_table *t, size_t dim, size_t k)
     scanned s;
     scan_all(t, dim, &s);
     resona_search_memory mem = {s.count, dim, s.vectors, s.row_ids, (const char *const *)s.keys,
-                                NULL, 100};
+                                NULL,    100};
     resona_search_source src;
     resona_search_source_memory(&src, &mem);
     const size_t nq = 3;
@@ -220,7 +220,7 @@ static void test_many_fragments_deletions_nulls(void **state)
     free(dir);
 }
 
-static void test_one_big_fragment_shared_scan(void **state)
+static void test_one_big_fragment(void **state)
 {
     (void)state;
     char *dir = ts_tmpdir("search-one");
@@ -351,7 +351,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_many_fragments_deletions_nulls),
-        cmocka_unit_test(test_one_big_fragment_shared_scan),
+        cmocka_unit_test(test_one_big_fragment),
         cmocka_unit_test(test_column_errors),
         cmocka_unit_test(test_original_workspace_golden),
     };

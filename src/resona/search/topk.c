@@ -89,8 +89,8 @@ static void sift_down(topk *t, size_t i)
 }
 
 /* Overwrite an entry's row, reusing its key buffer. */
-static int set_entry(topk_entry *e, float distance, uint64_t row_id, const char *key,
-                     size_t len, size_t base_len, uint64_t base_hash)
+static int set_entry(topk_entry *e, float distance, uint64_t row_id, const char *key, size_t len,
+                     size_t base_len, uint64_t base_hash)
 {
     if (key) {
         if (len + 1 > e->key_cap) {
@@ -113,8 +113,7 @@ static int set_entry(topk_entry *e, float distance, uint64_t row_id, const char 
     return 0;
 }
 
-int resona__topk_offer(topk *t, float distance, uint64_t row_id, const char *key,
-                       size_t key_len)
+int resona__topk_offer(topk *t, float distance, uint64_t row_id, const char *key, size_t key_len)
 {
     if (t->k == 0 || !resona__topk_would_take(t, distance, row_id))
         return 0;
