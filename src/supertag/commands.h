@@ -15,9 +15,13 @@ struct command {
 };
 
 /* Declarations of the commands (cmd_<name>.c). */
+int cmd_sync(int argc, char **argv);
+int cmd_workspace(int argc, char **argv);
 
 /* Rows: {"name", cmd_name, "one-line summary"}. NULL-terminated. */
 #define SUPERTAG_COMMANDS                                                                          \
+    {"sync", cmd_sync, "index a Tana export into the workspace's SQLite index"},                    \
+    {"workspace", cmd_workspace, "add or list workspaces (config.json)"},                         \
     {NULL, NULL, NULL}
 
 #endif
