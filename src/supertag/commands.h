@@ -15,13 +15,17 @@ struct command {
 };
 
 /* Declarations of the commands (cmd_<name>.c). */
+int cmd_search(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
 int cmd_workspace(int argc, char **argv);
 
 /* Rows: {"name", cmd_name, "one-line summary"}. NULL-terminated. */
 #define SUPERTAG_COMMANDS                                                                          \
-    {"sync", cmd_sync, "index a Tana export into the workspace's SQLite index"},                    \
-    {"workspace", cmd_workspace, "add or list workspaces (config.json)"},                         \
-    {NULL, NULL, NULL}
+    {"search", cmd_search, "semantic search over the workspace's embeddings (--semantic)"},        \
+        {"sync", cmd_sync, "index a Tana export into the workspace's SQLite index"},               \
+        {"workspace", cmd_workspace, "add or list workspaces (config.json)"},                      \
+    {                                                                                              \
+        NULL, NULL, NULL                                                                           \
+    }
 
 #endif
