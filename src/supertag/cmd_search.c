@@ -711,6 +711,10 @@ static int embed_query(const char *config_file, const char *text, float **vec, u
     o.endpoints = urls;
     o.endpoint_count = 1;
     o.model = model ? model : DEFAULT_MODEL;
+    /* one short interactive request: fail within seconds, not after minutes of backoff */
+    o.max_retries = 2;
+    o.retry_total_ms = 5000;
+    o.backoff_max_ms = 1000;
     resona_embedder *e = NULL;
     int rc = resona_embedder_new(&o, &e);
     if (rc == 0) {
