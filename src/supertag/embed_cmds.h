@@ -1,0 +1,12 @@
+/*
+ * embed_cmds.h - `embed` subcommands written on branch `search`, to be wired
+ * into the `embed` dispatcher (cmd_embed.c). Each receives argv[0] = the
+ * subcommand name and returns the exit code (cli.h).
+ */
+#ifndef SUPERTAG_EMBED_CMDS_H
+#define SUPERTAG_EMBED_CMDS_H
+
+/** `embed maintain`: stale-row removal, compaction, version pruning (embed_maintain.c). */
+int cmd_embed_maintain(int argc, char **argv);
+
+#endif
