@@ -9,4 +9,7 @@
 /** `embed maintain`: stale-row removal, compaction, version pruning (embed_maintain.c). */
 int cmd_embed_maintain(int argc, char **argv);
 
+/** `embed config`: show or set model and endpoint in config.json (embed_config.c). */
+int cmd_embed_config(int argc, char **argv);
+
 #endif
