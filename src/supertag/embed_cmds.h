@@ -12,4 +12,10 @@ int cmd_embed_maintain(int argc, char **argv);
 /** `embed config`: show or set model and endpoint in config.json (embed_config.c). */
 int cmd_embed_config(int argc, char **argv);
 
+/** `embed stats`: coverage, filter and entity counts, table health (embed_stats.c). */
+int cmd_embed_stats(int argc, char **argv);
+
+/** `embed filter-stats`: default content filter and docType counts (embed_stats.c). */
+int cmd_embed_filter_stats(int argc, char **argv);
+
 #endif
