@@ -25,9 +25,9 @@
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) &&       \
     !defined(RESONA_NO_CLONES)
-#define KERNEL __attribute__((target_clones("fma", "default")))
+#define KERNEL static __attribute__((target_clones("fma", "default")))
 #else
-#define KERNEL
+#define KERNEL static
 #endif
 
 #define LANES 16
@@ -42,7 +42,7 @@ static inline float reduce_halves(float *acc)
     return acc[0];
 }
 
-KERNEL float resona__search_l2(const float *x, const float *y, size_t dim)
+KERNEL float l2_kernel(const float *x, const float *y, size_t dim)
 {
     size_t body = dim - dim % LANES;
     float acc[LANES] = {0};
@@ -60,7 +60,7 @@ KERNEL float resona__search_l2(const float *x, const float *y, size_t dim)
     return reduce_halves(acc) + tail;
 }
 
-KERNEL float resona__search_dot(const float *x, const float *y, size_t dim)
+KERNEL float dot_kernel(const float *x, const float *y, size_t dim)
 {
     size_t body = dim - dim % LANES;
     float acc[LANES] = {0};
@@ -74,12 +74,7 @@ KERNEL float resona__search_dot(const float *x, const float *y, size_t dim)
     return reduce_halves(acc) + tail;
 }
 
-float resona__search_norm(const float *x, size_t dim)
-{
-    return sqrtf(resona__search_dot(x, x, dim));
-}
-
-KERNEL float resona__search_cosine(const float *x, float x_norm, const float *y, size_t dim)
+KERNEL float cosine_kernel(const float *x, float x_norm, const float *y, size_t dim)
 {
     size_t body = dim - dim % LANES;
     float xy[LANES] = {0};
@@ -100,22 +95,46 @@ KERNEL float resona__search_cosine(const float *x, float x_norm, const float *y,
     return 1.0f - sxy / x_norm / sqrtf(syy);
 }
 
+/*
+ * The clones are static: GCC gives the ifunc of an extern cloned function
+ * default visibility, which would export it from the shared library.
+ */
+float resona__search_l2(const float *x, const float *y, size_t dim)
+{
+    return l2_kernel(x, y, dim);
+}
+
+float resona__search_dot(const float *x, const float *y, size_t dim)
+{
+    return dot_kernel(x, y, dim);
+}
+
+float resona__search_cosine(const float *x, float x_norm, const float *y, size_t dim)
+{
+    return cosine_kernel(x, x_norm, y, dim);
+}
+
+float resona__search_norm(const float *x, size_t dim)
+{
+    return sqrtf(dot_kernel(x, x, dim));
+}
+
 void resona__search_row_distances(resona_metric metric, const float *queries, const float *norms,
                                   size_t query_count, const float *y, size_t dim, float *out)
 {
     switch (metric) {
     case RESONA_METRIC_COSINE:
         for (size_t q = 0; q < query_count; q++)
-            out[q] = resona__search_cosine(queries + q * dim, norms[q], y, dim);
+            out[q] = cosine_kernel(queries + q * dim, norms[q], y, dim);
         break;
     case RESONA_METRIC_DOT:
         for (size_t q = 0; q < query_count; q++)
-            out[q] = 1.0f - resona__search_dot(queries + q * dim, y, dim);
+            out[q] = 1.0f - dot_kernel(queries + q * dim, y, dim);
         break;
     case RESONA_METRIC_L2:
     default:
         for (size_t q = 0; q < query_count; q++)
-            out[q] = resona__search_l2(queries + q * dim, y, dim);
+            out[q] = l2_kernel(queries + q * dim, y, dim);
         break;
     }
 }
