@@ -854,7 +854,8 @@ int cmd_search(int argc, char **argv)
         h->name = xstrdup(name);
         h->similarity = 1.0 - (double)sh[i].distance;
         h->tags = node_tags(&d, id, &h->tag_count);
-        qsort(h->tags, h->tag_count, sizeof(char *), cmp_str);
+        if (h->tag_count > 1)
+            qsort(h->tags, h->tag_count, sizeof(char *), cmp_str);
         h->key = dedupe_key(h);
         int dup = 0;
         for (size_t j = 0; j < nhits && !dup; j++)

@@ -132,7 +132,8 @@ static int load_node_ids(const char *db_path, id_set *out)
         rc = -1;
         goto done;
     }
-    qsort(out->ids, out->count, sizeof(char *), cmp_cstr);
+    if (out->count > 1)
+        qsort(out->ids, out->count, sizeof(char *), cmp_cstr);
 done:
     sqlite3_finalize(st);
     sqlite3_close(db);
@@ -174,13 +175,15 @@ static int find_stale(resona_table *t, const id_set *live, id_set *stale)
                 }
                 key = p;
             }
-            memcpy(key, values + off[r], len);
+            if (len)
+                memcpy(key, values + off[r], len);
             key[len] = '\0';
             size_t base_len = resona_search_base_id_len(key);
             char saved = key[base_len];
             key[base_len] = '\0';
             const char *probe = key;
-            int alive = bsearch(&probe, live->ids, live->count, sizeof(char *), cmp_cstr) != NULL;
+            int alive = live->count > 0 &&
+                        bsearch(&probe, live->ids, live->count, sizeof(char *), cmp_cstr) != NULL;
             key[base_len] = saved;
             if (alive)
                 continue;

@@ -595,6 +595,7 @@ static void test_collapse_chunks(void **state)
         keys[i] = strdup(buf);
         valid[i] = (i % 11) != 0;
     }
+    free(keys[17]);
     keys[17] = NULL; /* a null id never collapses */
     resona_search_memory mem = {n, dim, v, NULL, (const char *const *)keys, valid, 64};
     for (resona_metric m = RESONA_METRIC_L2; m <= RESONA_METRIC_DOT; m++) {
