@@ -10,11 +10,14 @@
 #ifndef SUPERTAG_CMD_EMBED_H
 #define SUPERTAG_CMD_EMBED_H
 
+#include "embed_cmds.h"
+
 /** `supertag embed ...` (the command of commands.h). */
 int cmd_embed(int argc, char **argv);
 
 /** `embed generate` (cmd_embed_generate.c). */
 int embed_generate(int argc, char **argv);
+/* stats, filter-stats, maintain, config: embed_cmds.h (embed_*.c). */
 
 struct embed_subcommand {
     const char *name;
@@ -24,7 +27,11 @@ struct embed_subcommand {
 
 /* Rows: {"name", embed_name, "one-line summary"}. NULL-terminated. */
 #define SUPERTAG_EMBED_SUBCOMMANDS                                                                 \
+    {"config", cmd_embed_config, "show or set the embedding model and endpoint (config.json)"},    \
+    {"filter-stats", cmd_embed_filter_stats, "what the node selection filters keep and drop"},     \
     {"generate", embed_generate, "embed the selected nodes into the workspace's Lance table"},     \
+    {"maintain", cmd_embed_maintain, "compact the table, prune old versions, remove stale rows"},  \
+    {"stats", cmd_embed_stats, "rows, coverage, fragments, versions, disk size, model, format"},   \
     {                                                                                              \
         NULL, NULL, NULL                                                                           \
     }
