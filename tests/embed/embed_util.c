@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 
@@ -141,8 +142,19 @@ size_t eu_log_requests(const char *log_path, long status)
     return count;
 }
 
+static void log_stderr(resona_log_level level, const char *message, void *payload)
+{
+    (void)payload;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    fprintf(stderr, "[%d %ld.%03ld] %s\n", (int)level, (long)ts.tv_sec % 1000,
+            ts.tv_nsec / 1000000, message);
+}
+
 void eu_options(resona_embedder_options *o, const char *const *urls, size_t n)
 {
+    if (getenv("EMBED_TEST_LOG"))
+        resona_log_set(log_stderr, RESONA_LOG_TRACE, NULL);
     resona_embedder_options init = RESONA_EMBEDDER_OPTIONS_INIT;
     *o = init;
     o->endpoints = urls;

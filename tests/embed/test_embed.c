@@ -10,6 +10,7 @@
  */
 #include "support.h"
 
+#include "embed/embedder.h"
 #include "embed_util.h"
 #include "fake_ollama.h"
 
@@ -395,6 +396,66 @@ static void test_truncated_body_retried(void **state)
     check_all_exact(&c, 16, 0, 0);
     assert_int_equal(st.retries, 1);
     eu_collect_free(&c);
+}
+
+/* Backoff: doubles per failure from base, capped, jittered uniformly in [d/2, d]. */
+static void test_backoff_bounds(void **state)
+{
+    (void)state;
+    const char *urls[] = {"http://127.0.0.1:1"};
+    resona_embedder_options o;
+    eu_options(&o, urls, 1);
+    o.backoff_base_ms = 100;
+    o.backoff_max_ms = 1000;
+    resona_embedder *e = make(&o);
+    for (unsigned n = 1; n <= 8; n++) {
+        long d = 100L << (n - 1);
+        if (d > 1000)
+            d = 1000;
+        long lo = d, hi = 0;
+        for (int k = 0; k < 400; k++) {
+            long b = resona__embed_backoff(e, n);
+            assert_true(b >= d / 2 && b <= d);
+            lo = b < lo ? b : lo;
+            hi = b > hi ? b : hi;
+        }
+        assert_true(hi - lo > d / 4); /* jittered, not constant */
+    }
+    resona_embedder_free(e);
+}
+
+/* The total retry time bounds a batch even with a generous retry count. */
+static void test_retry_total_time_bounded(void **state)
+{
+    (void)state;
+    ts_fake f;
+    assert_int_equal(ts_fake_start("--dim 16 --fail-rate 1.0:503", &f), 0);
+    const char *urls[] = {f.url};
+    resona_embedder_options o;
+    eu_options(&o, urls, 1);
+    o.max_retries = 1000;
+    o.retry_total_ms = 300;
+    o.backoff_base_ms = 20;
+    o.backoff_max_ms = 40;
+    resona_embedder *e = make(&o);
+    eu_collect c = {0};
+    time_t t0 = time(NULL);
+    assert_int_equal(run_texts(e, &c, 4), 0);
+    assert_true(time(NULL) - t0 < 5);
+    assert_int_equal(c.count, 4);
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(c.r[i].status, RESONA_EHTTP);
+        assert_non_null(strstr(c.r[i].reason, "HTTP 503"));
+        assert_non_null(strstr(c.r[i].reason, "server busy"));
+        assert_non_null(strstr(c.r[i].reason, "gave up after"));
+    }
+    resona_embed_stats st;
+    resona_embedder_stats(e, &st);
+    if (!(st.retries >= 1 && st.retries < 100))
+        fail_msg("retries %llu", (unsigned long long)st.retries);
+    eu_collect_free(&c);
+    resona_embedder_free(e);
+    ts_fake_stop(&f);
 }
 
 /* Connect timeout: a listening socket whose accept queue is full drops SYNs. */
@@ -945,6 +1006,8 @@ int main(void)
         cmocka_unit_test(test_read_timeout),
         cmocka_unit_test(test_truncated_body_retried),
         cmocka_unit_test(test_connect_timeout),
+        cmocka_unit_test(test_backoff_bounds),
+        cmocka_unit_test(test_retry_total_time_bounded),
         cmocka_unit_test(test_bad_replies_retried_once),
         cmocka_unit_test(test_bad_reply_twice_fails_inputs),
         cmocka_unit_test(test_context_bisect_then_truncate),
