@@ -14,11 +14,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+
+static ts_fake a, b;
+
+/* A failing run must not leave servers holding ctest's output pipe. */
+static int kill_fakes(void **state)
+{
+    (void)state;
+    if (a.pid > 0 && kill(a.pid, 0) == 0) {
+        kill(a.pid, SIGKILL);
+        waitpid(a.pid, NULL, 0);
+    }
+    if (b.pid > 0 && kill(b.pid, 0) == 0) {
+        kill(b.pid, SIGKILL);
+        waitpid(b.pid, NULL, 0);
+    }
+    return 0;
+}
 
 static void test_short_run(void **state)
 {
     (void)state;
-    ts_fake a, b;
     assert_int_equal(ts_fake_start("--dim 32 --latency-ms 2 --fail-nth 2:500 --malformed-nth 4 "
                                    "--max-input-chars 40",
                                    &a),
@@ -64,11 +81,12 @@ static void test_short_run(void **state)
     eu_collect_free(&c);
     ts_fake_stop(&a);
     ts_fake_stop(&b);
+    a.pid = b.pid = 0;
 }
 
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_short_run)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test_teardown(test_short_run, kill_fakes)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
