@@ -21,10 +21,11 @@
  * Memory. The pipeline never holds all texts: it pulls one item at a time,
  * keeps the texts of requests in flight (bounded by the embedder's window)
  * and at most max_buffer_rows rows (vector + chunk text + metadata) in its
- * buffer. What grows with the table is the index of existing rows built by
- * change detection: about 80 bytes per base id (id, hash, flags), i.e.
- * ~80 MB at 1M nodes, plus one entry per id embedded in this run (to refuse
- * duplicates in the input).
+ * buffer (about 4 x dim bytes per row: 20 MB for 5,000 rows of 1024-d).
+ * What grows with the table is the index of existing rows built by change
+ * detection: one entry per base id (its id, binary hash and flags; about
+ * 100-200 bytes), i.e. ~150 MB at 1M nodes; items new to the table get an
+ * entry too (to refuse an id submitted twice).
  *
  * Nothing computed is lost. Every row the model returns is written to a
  * journal file next to the table (`<table>.lance.journal`, a name LanceDB

@@ -536,6 +536,8 @@ static int validate(resona_run *r, const resona_pipeline_options *o)
         return resona__error_set(RESONA_EINVALID, "pipeline: table_path is required");
     if (!o->embedder)
         return resona__error_set(RESONA_EINVALID, "pipeline: embedder is required");
+    if (!r->next_fn)
+        return resona__error_set(RESONA_EINVALID, "pipeline: the item callback is required");
     if (!o->model || !*o->model)
         return resona__error_set(RESONA_EINVALID, "pipeline: model is required");
     r->opt = *o;
@@ -572,6 +574,7 @@ int resona_pipeline_run(const resona_pipeline_options *options, resona_pipeline_
     if (!r)
         return RESONA_ENOMEM;
     r->t_start = resona__run_now();
+    r->next_fn = next;
     if ((rc = validate(r, options)) < 0)
         goto done;
     r->c.total = r->opt.total_items;

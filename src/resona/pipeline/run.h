@@ -32,6 +32,7 @@ typedef struct resona_pending {
 
 typedef struct resona_run {
     resona_pipeline_options opt;
+    resona_pipeline_next_fn next_fn;
     const char *model;
     size_t model_len;
     uint32_t want_dim;  /* expected width, 0 = unknown until the first vector */
