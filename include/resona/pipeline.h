@@ -122,7 +122,8 @@ typedef struct resona_pipeline_options {
     /** 1 (default): journal generated rows next to the table. 0: no journal
      *  (rows in the buffer are lost on a crash). */
     int journal;
-    /** 1 (default): fsync the journal before each flush and at the end. */
+    /** 1 (default): fsync the journal before a flush deletes replaced rows,
+     *  and at the end of a run that leaves rows in it. */
     int journal_fsync;
     /** Flush attempts before a flush counts as failed (default 3), with a
      *  short backoff between attempts. */
