@@ -99,7 +99,10 @@ void fo_json_strn(yajl_gen g, const char *s, size_t len);
 void fo_json_key_str(yajl_gen g, const char *key, const char *s);
 void fo_json_key_int(yajl_gen g, const char *key, long long v);
 void fo_json_key_ms(yajl_gen g, const char *key, double ms);
-/* A float32 printed with %.9g so that it parses back to the same float. */
+/* A float32 as JSON number text with 9 significant digits (parses back to the
+ * same float); out holds >= 32 bytes. Returns the length. Infinity: 1e999. */
+size_t fo_format_f32(char *out, float f);
+/* A float32 printed by fo_format_f32 (NaN: the literal NaN or null). */
 void fo_json_float(yajl_gen g, float f, int nan_null);
 /* Copy the generated text into a fresh malloc'd buffer; frees g. */
 char *fo_json_finish(yajl_gen g, size_t *len);
@@ -128,6 +131,7 @@ typedef struct fo_request {
     size_t body_len;
     int body_too_big;
     double recv_ms;
+    int fd; /* the client socket (to notice a client that gave up), or -1 */
 } fo_request;
 
 typedef struct fo_response {

@@ -9,11 +9,13 @@
  */
 #include "fo_internal.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include <openssl/evp.h>
 #include <yajl/yajl_tree.h>
@@ -598,8 +600,23 @@ static void body_faults(const fo_config *cfg, uint64_t n, fo_response *resp, con
     }
 }
 
-static void handle_embed(fo_server *s, const fo_request *req, enum endpoint ep,
-                         fo_response *resp, logrec *lr)
+/*
+ * Has the client closed its connection (timed out, cancelled)? Ollama then
+ * cancels the request (499) instead of computing it; so does this server, if
+ * it notices before the model work starts. Pipelined bytes of a next request
+ * on the same connection do not count as closed.
+ */
+static int client_gone(int fd)
+{
+    char c;
+    if (fd < 0)
+        return 0;
+    ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+static void handle_embed(fo_server *s, const fo_request *req, enum endpoint ep, fo_response *resp,
+                         logrec *lr)
 {
     const fo_config *cfg = s->cfg;
     embed_req er;
@@ -637,8 +654,8 @@ static void handle_embed(fo_server *s, const fo_request *req, enum endpoint ep,
         }
     }
     /* /api/embed truncates unless truncate:false; /v1 always; the legacy endpoint never. */
-    int may_truncate = !cfg->ignore_truncate &&
-                       ((ep == EP_EMBED && er.truncate != 0) || ep == EP_V1);
+    int may_truncate =
+        !cfg->ignore_truncate && ((ep == EP_EMBED && er.truncate != 0) || ep == EP_V1);
     if (!may_truncate)
         lr->truncated = 0;
 
@@ -651,7 +668,10 @@ static void handle_embed(fo_server *s, const fo_request *req, enum endpoint ep,
         fo_sleep_locked(s, (uint64_t)rule->value);
         lr->fault = "delay";
     }
-    if (er.err_status) {
+    if (client_gone(req->fd)) {
+        error_reply(resp, ep, 499, "request canceled", "api_error");
+        lr->fault = "client-gone";
+    } else if (er.err_status) {
         error_reply(resp, ep, er.err_status, er.err_msg, er.err_type);
     } else if (cfg->burst_count && n >= cfg->burst_start &&
                n - cfg->burst_start < cfg->burst_count) {

@@ -127,9 +127,31 @@ static int valid_status(uint64_t st)
 }
 
 enum {
-    O_HOST = 256, O_PORT, O_DIM, O_MODEL, O_LAT, O_PER, O_SEED, O_FAILNTH, O_FAILRATE,
-    O_BURST, O_DELAY, O_TRUNC, O_MALF, O_WDIM, O_WCOUNT, O_NAN, O_NANLIT, O_MAXCH,
-    O_IGNTRUNC, O_NOEMBED, O_KEY, O_LOG, O_LOGNOTEXT, O_MAXBODY, O_HELP
+    O_HOST = 256,
+    O_PORT,
+    O_DIM,
+    O_MODEL,
+    O_LAT,
+    O_PER,
+    O_SEED,
+    O_FAILNTH,
+    O_FAILRATE,
+    O_BURST,
+    O_DELAY,
+    O_TRUNC,
+    O_MALF,
+    O_WDIM,
+    O_WCOUNT,
+    O_NAN,
+    O_NANLIT,
+    O_MAXCH,
+    O_IGNTRUNC,
+    O_NOEMBED,
+    O_KEY,
+    O_LOG,
+    O_LOGNOTEXT,
+    O_MAXBODY,
+    O_HELP
 };
 
 static const struct option LONGOPTS[] = {
@@ -319,8 +341,8 @@ static int listen_loopback(fo_config *cfg, uint16_t *port)
     socklen_t sl = sizeof sa;
     if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 256) != 0 ||
         getsockname(fd, (struct sockaddr *)&sa, &sl) != 0) {
-        fprintf(stderr, "fake-ollama: cannot listen on %s:%u: %s\n", cfg->host,
-                (unsigned)cfg->port, strerror(errno));
+        fprintf(stderr, "fake-ollama: cannot listen on %s:%u: %s\n", cfg->host, (unsigned)cfg->port,
+                strerror(errno));
         close(fd);
         return -1;
     }
@@ -333,8 +355,8 @@ static void free_config(fo_config *cfg)
     for (size_t i = 0; i < cfg->model_count; i++)
         free(cfg->models[i]);
     free(cfg->models);
-    fo_rules *all[] = {&cfg->fail_nth,      &cfg->delay_nth,       &cfg->truncate_nth,
-                       &cfg->malformed_nth, &cfg->wrong_dim_nth,   &cfg->wrong_count_nth,
+    fo_rules *all[] = {&cfg->fail_nth,      &cfg->delay_nth,     &cfg->truncate_nth,
+                       &cfg->malformed_nth, &cfg->wrong_dim_nth, &cfg->wrong_count_nth,
                        &cfg->nan_nth};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         free(all[i]->v);

@@ -113,8 +113,8 @@ static void cut_free(void *cls)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **con_cls)
 {
     fo_server *s = cls;
     fo_conn *st = *con_cls;
@@ -159,7 +159,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         .body_len = st->len,
         .body_too_big = st->too_big,
         .recv_ms = st->recv_ms,
+        .fd = -1,
     };
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (ci)
+        req.fd = ci->connect_fd;
     fo_response resp = {0};
     fo_handle(s, &req, &resp);
     if (!resp.body)
@@ -238,12 +243,12 @@ int fo_server_run(const fo_config *cfg, int listen_fd, uint16_t port)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
-            MHD_USE_ITC,
-        0, NULL, NULL, on_request, &s, MHD_OPTION_LISTEN_SOCKET, listen_fd,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned int)0, MHD_OPTION_END);
+    struct MHD_Daemon *d =
+        MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+                             MHD_USE_POLL | MHD_USE_ITC,
+                         0, NULL, NULL, on_request, &s, MHD_OPTION_LISTEN_SOCKET, listen_fd,
+                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s,
+                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)0, MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "fake-ollama: MHD_start_daemon failed\n");
         if (s.log)

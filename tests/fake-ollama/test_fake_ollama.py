@@ -134,8 +134,10 @@ class Server:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
-        self.stop()
+    def __exit__(self, exc_type, *exc):
+        rc, _ = self.stop()
+        if exc_type is None and rc != 0:  # e.g. a sanitizer report at exit
+            raise AssertionError("fake-ollama exited with %d" % rc)
 
 
 def run_bin(*args, timeout=10):
@@ -499,6 +501,21 @@ class Serving(unittest.TestCase):
             self.assertLess(log[1]["end_ms"] - log[1]["start_ms"],
                             log[0]["end_ms"] - log[0]["start_ms"])
 
+    def test_abandoned_queued_request_is_cancelled(self):
+        with Server("--dim", "8", "--latency-ms", "800") as s:
+            t = threading.Thread(target=lambda: s.embed("first"))
+            t.start()
+            time.sleep(0.2)
+            with self.assertRaises((socket.timeout, TimeoutError)):
+                s.post("/api/embed", {"model": "bge-m3", "input": "gives up"}, timeout=0.2)
+            t.join()
+            self.assertEqual(s.embed("third")[0], 200)
+            log = s.log()
+            self.assertEqual([(r["status"], r["fault"]) for r in log],
+                             [(200, None), (499, "client-gone"), (200, None)])
+            # the cancelled request did not hold the model for its latency
+            self.assertLess(log[1]["end_ms"] - log[1]["start_ms"], 400)
+
     def test_tags_do_not_wait_for_the_model(self):
         with Server("--dim", "8", "--latency-ms", "1500") as s:
             t = threading.Thread(target=lambda: s.embed("slow"))
@@ -558,7 +575,8 @@ class Faults(unittest.TestCase):
             self.assertLess(time.monotonic() - t0, 1.0)
             self.assertEqual(s.embed("c")[0], 200)  # queued behind the delayed one
             log = s.log()
-            self.assertEqual(log[1]["fault"], "delay")
+            # The client gave up during the delay: like Ollama, the request is cancelled.
+            self.assertEqual((log[1]["status"], log[1]["fault"]), (499, "client-gone"))
             self.assertGreaterEqual(log[1]["end_ms"] - log[1]["start_ms"], 1200 - 1)
             self.assertGreaterEqual(log[2]["start_ms"], log[1]["end_ms"])
 

@@ -1,9 +1,7 @@
 #!/usr/bin/env bash
 # fake_ollama.sh: fake_start sets FAKE_PORT/FAKE_PID/FAKE_URL for a running
-# server, fake_stop stops it cleanly; a bad start fails. Then the Python
-# suite (test_fake_ollama.py) runs every mode of the server.
+# server, fake_stop stops it cleanly; a bad start fails.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
 source "$SOURCE_DIR/tests/support/fake_ollama.sh"
 
 fake_start --dim 4

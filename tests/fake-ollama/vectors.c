@@ -42,8 +42,8 @@ int fo_vector(const char *text, size_t len, uint32_t dim, float *out)
     double sum = 0.0;
     for (uint32_t i = 0; i < dim; i++) {
         const unsigned char *p = raw + (size_t)i * 4;
-        uint32_t u = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-                     (uint32_t)p[3] << 24;
+        uint32_t u =
+            (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
         x[i] = (double)u / 2147483648.0 - 1.0;
         sum += x[i] * x[i];
     }

@@ -32,8 +32,7 @@ int ts_fake_start(const char *extra_args, ts_fake *out)
     const char *bin = getenv("FAKE_OLLAMA");
     char fallback[4096];
     if (!bin || !*bin) {
-        snprintf(fallback, sizeof fallback, "%s/tests/fake-ollama/fake-ollama",
-                 RESONA_BINARY_DIR);
+        snprintf(fallback, sizeof fallback, "%s/tests/fake-ollama/fake-ollama", RESONA_BINARY_DIR);
         bin = fallback;
     }
     size_t n = strlen(bin) + (extra_args ? strlen(extra_args) : 0) + 64;
@@ -91,8 +90,7 @@ int ts_fake_start(const char *extra_args, ts_fake *out)
     close(fds[0]);
     line[used] = '\0';
     unsigned port = 0;
-    if (!ok || sscanf(line, "listening 127.0.0.1:%u", &port) != 1 || port == 0 ||
-        port > 65535) {
+    if (!ok || sscanf(line, "listening 127.0.0.1:%u", &port) != 1 || port == 0 || port > 65535) {
         fprintf(stderr, "ts_fake_start: %s did not start (got '%s')\n", bin, line);
         reap(pid);
         return -1;

@@ -18,6 +18,8 @@ int resona__io_pread(int fd, const char *name, uint64_t off, void *buf, size_t l
 int resona__io_write(int fd, const char *name, const void *data, size_t len);
 /** Read a whole file of at most max bytes. *out (caller frees) is NUL-terminated. */
 int resona__io_read_file(const char *path, size_t max, uint8_t **out, size_t *len_out);
+/** fsync (skipped when RESONA_UNSAFE_NO_FSYNC=1, for crash tests only). */
+int resona__io_fsync(int fd, const char *name);
 /** Create/replace a file with data, fsync it. */
 int resona__io_write_file(const char *path, const void *data, size_t len);
 /** fsync a directory (so new names in it are durable). */
@@ -34,6 +36,11 @@ char *resona__io_join(const char *a, const char *b);
 char *resona__io_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /** 1 if a relative path stays inside its base (no "..", no leading '/', no NUL). */
 int resona__io_safe_relpath(const char *rel, size_t len);
+/**
+ * After a protobuf-c unpack returned NULL: 1 if an allocation failed (the
+ * ENOMEM message is set), 0 if the input was malformed. Clears the flag.
+ */
+int resona__pb_oom(void);
 /** Allocator for protobuf_c unpack/pack through util/alloc.h. */
 extern ProtobufCAllocator resona__pb_alloc;
 

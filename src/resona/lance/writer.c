@@ -4,11 +4,11 @@
  * Page encodings written (exactly the 2.0 writer repertoire LanceDB reads):
  *
  *   type          page without nulls                     page with nulls (buffers)
- *   f64/f32/i64   nullable{no_nulls{flat{64|32}}}        some_nulls{validity flat 1 (0), values flat (1)}
- *   bool          nullable{no_nulls{flat{1}}}            same, values bit-packed
- *   vector        nullable{no_nulls{fsl{d, items         some_nulls{row validity (0), fsl{d, items
- *                   nullable{no_nulls{flat 32}}}}}}        some_nulls{item validity (1), flat 32 (2)}}}
- *   utf8          binary{indices flat 64 (0), bytes flat 8 (1), null_adjustment = bytes + 1}
+ *   f64/f32/i64   nullable{no_nulls{flat{64|32}}}        some_nulls{validity flat 1 (0), values
+ * flat (1)} bool          nullable{no_nulls{flat{1}}}            same, values bit-packed vector
+ * nullable{no_nulls{fsl{d, items         some_nulls{row validity (0), fsl{d, items
+ *                   nullable{no_nulls{flat 32}}}}}}        some_nulls{item validity (1), flat 32
+ * (2)}}} utf8          binary{indices flat 64 (0), bytes flat 8 (1), null_adjustment = bytes + 1}
  *   any, all null nullable{all_nulls{}} (utf8: binary with every offset null-adjusted)
  *
  * Pages hold at most PAGE_BYTES of values so that readers that load whole
@@ -180,8 +180,7 @@ int resona__column_check(const resona_field *f, const resona_column *c, size_t r
                                          f->name, r);
     if (f->type == RESONA_TYPE_UTF8) {
         if (!c->offsets)
-            return resona__error_set(RESONA_EINVALID, "column \"%s\": utf8 needs offsets",
-                                     f->name);
+            return resona__error_set(RESONA_EINVALID, "column \"%s\": utf8 needs offsets", f->name);
         for (size_t r = 0; r < rows; r++)
             if (c->offsets[r + 1] < c->offsets[r])
                 return resona__error_set(RESONA_EINVALID,
@@ -279,20 +278,11 @@ static Lf__ArrayEncoding *nullable(enc_nodes *e, Lf__ArrayEncoding *validity, Lf
 
 static int page_encoding(const resona_field *f, int kind, uint8_t **out, size_t *len)
 {
-    /* kind: 0 no nulls, 1 some nulls, 2 all null */
+    /* kind: 0 no nulls, 1 some nulls, 2 all null (utf8 pages use utf8_encoding) */
     enc_nodes e;
     memset(&e, 0, sizeof(e));
     Lf__ArrayEncoding *root = NULL;
-    if (f->type == RESONA_TYPE_UTF8) {
-        lf__binary__init(&e.bin);
-        e.bin.indices = nullable(&e, NULL, flat(&e, 64, 0));
-        e.bin.bytes = flat(&e, 8, 1);
-        root = &e.ae[e.nae++];
-        lf__array_encoding__init(root);
-        root->array_encoding_case = LF__ARRAY_ENCODING__ARRAY_ENCODING_BINARY;
-        root->binary = &e.bin;
-        /* null_adjustment is filled per page by the caller (varies) */
-    } else if (kind == 2) {
+    if (kind == 2) {
         Lf__Nullable *n = &e.nl[e.nnl++];
         lf__nullable__init(n);
         lf__all_null__init(&e.an);
@@ -321,13 +311,11 @@ static int page_encoding(const resona_field *f, int kind, uint8_t **out, size_t 
         root = kind ? nullable(&e, flat(&e, 1, 0), flat(&e, bits, 1))
                     : nullable(&e, NULL, flat(&e, bits, 0));
     }
-    (void)root;
     return pack_any("/lance.encodings.ArrayEncoding", &root->base, out, len);
 }
 
 static int utf8_encoding(uint64_t adj, uint8_t **out, size_t *len)
 {
-    resona_field f = {.type = RESONA_TYPE_UTF8};
     enc_nodes e;
     memset(&e, 0, sizeof(e));
     lf__binary__init(&e.bin);
@@ -338,7 +326,6 @@ static int utf8_encoding(uint64_t adj, uint8_t **out, size_t *len)
     Lf__ArrayEncoding root = LF__ARRAY_ENCODING__INIT;
     root.array_encoding_case = LF__ARRAY_ENCODING__ARRAY_ENCODING_BINARY;
     root.binary = &e.bin;
-    (void)f;
     return pack_any("/lance.encodings.ArrayEncoding", &root.base, out, len);
 }
 
@@ -387,8 +374,8 @@ static int emit_bits(lance_writer *w, const resona_column *c, size_t a, size_t n
     size_t total = n * repeat;
     for (size_t i = 0; i < total; i++) {
         size_t r = a + i / repeat;
-        int v = values_bool ? (is_valid(c, r) && ((const uint8_t *)c->values)[r] != 0)
-                            : is_valid(c, r);
+        int v =
+            values_bool ? (is_valid(c, r) && ((const uint8_t *)c->values)[r] != 0) : is_valid(c, r);
         if (v)
             block[bit / 8] = (uint8_t)(block[bit / 8] | (1u << (bit % 8)));
         if (++bit == sizeof(block) * 8) {
@@ -418,7 +405,7 @@ static int write_fixed_page(lance_writer *w, size_t col, const resona_field *f,
         kind = nulls == 0 ? 0 : nulls == n ? 2 : 1;
     }
     int rc;
-    size_t width = f->type == RESONA_TYPE_FLOAT32 ? 4
+    size_t width = f->type == RESONA_TYPE_FLOAT32  ? 4
                    : f->type == RESONA_TYPE_VECTOR ? (size_t)f->dim * 4
                                                    : 8;
     if (kind == 1) {
@@ -678,10 +665,8 @@ int resona__writer_finish(lance_writer *w, Lt__DataFile **dfo, uint64_t *rows)
     memcpy(tail + 52, "LANC", 4);
     if ((rc = emit(w, tail, sizeof(tail))) < 0 || (rc = flush(w)) < 0)
         goto done;
-    if (fsync(w->fd) != 0) {
-        rc = resona__error_set_errno(RESONA_EIO, errno, "%s: fsync", w->path);
+    if ((rc = resona__io_fsync(w->fd, w->path)) < 0)
         goto done;
-    }
     /* DataFile */
     lt__data_file__init(&w->df);
     w->df.path = w->rel;
