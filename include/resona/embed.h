@@ -21,7 +21,9 @@
  *    whatever order the replies arrive in. Each vector is handed out as a
  *    pointer into the embedder's own buffer, filled straight from the reply
  *    text by a streaming JSON parser (no allocation per number; values are
- *    correctly rounded to float32, as strtof would).
+ *    correctly rounded to float32, as strtof would). /api/embed vectors are
+ *    passed on as sent (Ollama normalizes them); vectors from /api/embeddings
+ *    and /v1/embeddings are L2-normalized by the client.
  *  - Faults. Timeouts; retries with exponential backoff and jitter for
  *    connection errors, 5xx and 503 (bounded in count and total time); a
  *    context-length 400 bisects the batch to find the over-long input(s),
@@ -242,7 +244,11 @@ RESONA_EXTERN int resona_embedder_probe(resona_embedder *e, uint32_t *out_dim);
 
 /**
  * The vector width: options.dimensions if set, else learned from the first
- * reply (or probe); 0 while unknown.
+ * reply (or probe); 0 while unknown. Every later reply must match it (a
+ * mismatch is a bad reply). Caveat: a server whose very first reply has the
+ * wrong width would set the wrong dimension, so a long run should pass
+ * options.dimensions or compare resona_embedder_probe's result with the
+ * dimension of the table it writes to.
  */
 RESONA_EXTERN uint32_t resona_embedder_dim(const resona_embedder *e);
 
