@@ -173,7 +173,8 @@ typedef struct resona_embed_result {
  * from inside submit/poll/drain/embed. Return 0 to continue; a negative
  * value stops delivery and is returned by the driving call (the embedder is
  * then unusable except for resona_embedder_free and resona_embedder_stats).
- * It must not call back into the same embedder.
+ * It must not call back into the same embedder, except for
+ * resona_embedder_stop, resona_embedder_stats and resona_embedder_pending.
  */
 typedef int (*resona_embed_sink_fn)(const resona_embed_result *result, void *payload);
 

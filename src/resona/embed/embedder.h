@@ -124,6 +124,7 @@ struct resona_embedder {
     ebatch *retry;
 
     uint32_t dim;
+    int64_t none_up_since;    /* when the last UP server left the rotation (0: some UP) */
     volatile sig_atomic_t stop;
     int fatal;
     char fatal_msg[1024];

@@ -14,25 +14,12 @@
 
 enum { KEY_OTHER = 0, KEY_VECTORS = 1, KEY_EMBEDDING = 2, KEY_INDEX = 3 };
 
-static void *ya_malloc(void *ctx, size_t len)
-{
-    (void)ctx;
-    return resona__malloc(len);
-}
-
-static void *ya_realloc(void *ctx, void *ptr, size_t len)
-{
-    (void)ctx;
-    return resona__realloc(ptr, len);
-}
-
-static void ya_free(void *ctx, void *ptr)
-{
-    (void)ctx;
-    resona__free(ptr);
-}
-
-static yajl_alloc_funcs ya_funcs = {ya_malloc, ya_realloc, ya_free, NULL};
+/*
+ * yajl allocates with libc's malloc on purpose: it does not check its own
+ * allocations (yajl_buf, the lexer), so routing them through the failure-
+ * injecting allocator would turn an injected failure into a crash. yajl's
+ * allocations are per handle and per long string, never per number.
+ */
 
 static int reject(resona__reply *p, resona__reply_error err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -289,7 +276,7 @@ int resona__reply_init(resona__reply *p, resona__reply_kind kind, size_t expecte
         if (!p->order)
             goto nomem;
     }
-    p->yajl = yajl_alloc(&reply_callbacks, &ya_funcs, p);
+    p->yajl = yajl_alloc(&reply_callbacks, NULL, p);
     if (!p->yajl)
         goto nomem;
     return 0;
@@ -461,7 +448,7 @@ void resona__reply_error_message(const char *body, size_t len, char *out, size_t
         return;
     out[0] = '\0';
     errbody b = {0, 0, out, cap, 0};
-    yajl_handle h = yajl_alloc(&errbody_callbacks, &ya_funcs, &b);
+    yajl_handle h = yajl_alloc(&errbody_callbacks, NULL, &b);
     if (h) {
         if (yajl_parse(h, (const unsigned char *)body, len) == yajl_status_ok)
             yajl_complete_parse(h);

@@ -744,17 +744,29 @@ static int complete(resona_embedder *e, ereq *r, CURLcode res)
     return rc;
 }
 
-/* No server in rotation for too long, and all of them failed their probes: stop. */
+/*
+ * No server in rotation for longer than retry_total_ms, every one of them
+ * failed its last probe, and work is pending: stop ("cannot reach ..."). The
+ * clock starts at the oldest failure of a waiting batch, or when the last
+ * server left the rotation (servers found down by the preflight, before any
+ * request failed).
+ */
 static int check_unreachable(resona_embedder *e)
 {
-    static const int64_t never = 0;
-    if (e->head == e->tail || any_up(e) || !all_down(e))
+    int64_t now = resona__embed_now_ms();
+    if (any_up(e)) {
+        e->none_up_since = 0;
         return 0;
-    int64_t now = resona__embed_now_ms(), oldest = never;
+    }
+    if (!e->none_up_since)
+        e->none_up_since = now;
+    if (e->head == e->tail || !all_down(e))
+        return 0;
+    int64_t oldest = e->none_up_since;
     for (ebatch *b = e->retry; b; b = b->next)
-        if (b->first_fail_ms && (oldest == never || b->first_fail_ms < oldest))
+        if (b->first_fail_ms && b->first_fail_ms < oldest)
             oldest = b->first_fail_ms;
-    if (oldest == never || now - oldest <= e->retry_total_ms)
+    if (now - oldest <= e->retry_total_ms)
         return 0;
     return resona__embed_fatal(e, RESONA_EHTTP, "cannot reach any server after %lld ms: %s",
                                (long long)(now - oldest), e->servers[0].last_error);
