@@ -69,22 +69,22 @@ typedef int (*resona_pipeline_next_fn)(resona_pipeline_item *out, void *payload)
 
 /** Counters, as reported to the progress callback and in the result. */
 typedef struct resona_pipeline_progress {
-    uint64_t total;       /**< items expected (options.total_items or the array count; 0 = unknown) */
-    uint64_t seen;        /**< items pulled so far */
-    uint64_t skipped;     /**< items unchanged in the table (no request made) */
-    uint64_t to_embed;    /**< items that need embedding (so far) */
-    uint64_t generated;   /**< vectors returned by the model (rows: chunks count one each) */
-    uint64_t persisted;   /**< rows committed to the table (journal recovery included) */
-    uint64_t buffered;    /**< rows generated, waiting for the next flush */
-    uint64_t errors;      /**< inputs (chunks) that failed: provider errors, bad items */
-    uint64_t items_done;  /**< items whose vectors were all generated */
-    uint64_t commits;     /**< table versions committed (appends + deletes) */
-    uint64_t recovered;   /**< rows re-committed from an earlier run's journal */
-    uint64_t removed;     /**< rows deleted because their item is gone (remove_missing) */
-    double elapsed_s;     /**< since the run started */
-    double rate;          /**< generated vectors per second since the first request */
-    double eta_s;         /**< seconds to go, estimated from rate; < 0 when unknown */
-    int final;            /**< 1 on the last callback of a run */
+    uint64_t total;     /**< items expected (options.total_items or the array count; 0 = unknown) */
+    uint64_t seen;      /**< items pulled so far */
+    uint64_t skipped;   /**< items unchanged in the table (no request made) */
+    uint64_t to_embed;  /**< items that need embedding (so far) */
+    uint64_t generated; /**< vectors returned by the model (rows: chunks count one each) */
+    uint64_t persisted; /**< rows committed to the table (journal recovery included) */
+    uint64_t buffered;  /**< rows generated, waiting for the next flush */
+    uint64_t errors;    /**< inputs (chunks) that failed: provider errors, bad items */
+    uint64_t items_done; /**< items whose vectors were all generated */
+    uint64_t commits;    /**< table versions committed (appends + deletes) */
+    uint64_t recovered;  /**< rows re-committed from an earlier run's journal */
+    uint64_t removed;    /**< rows deleted because their item is gone (remove_missing) */
+    double elapsed_s;    /**< since the run started */
+    double rate;         /**< generated vectors per second since the first request */
+    double eta_s;        /**< seconds to go, estimated from rate; < 0 when unknown */
+    int final;           /**< 1 on the last callback of a run */
 } resona_pipeline_progress;
 
 /** Progress callback. Called from the thread that runs the pipeline. */
@@ -138,7 +138,9 @@ typedef struct resona_pipeline_options {
 } resona_pipeline_options;
 
 #define RESONA_PIPELINE_OPTIONS_INIT                                                               \
-    {NULL, NULL, NULL, 0, 5000, 0, 0, 0, 0, 500, 1, 1, 3, 0, NULL, NULL, 0.2}
+    {                                                                                              \
+        NULL, NULL, NULL, 0, 5000, 0, 0, 0, 0, 500, 1, 1, 3, 0, NULL, NULL, 0.2                    \
+    }
 
 /** Error samples kept in a result. */
 #define RESONA_PIPELINE_MAX_SAMPLES 5
@@ -147,8 +149,8 @@ typedef struct resona_pipeline_options {
 typedef struct resona_pipeline_result {
     resona_pipeline_progress counters; /**< final counters (final = 1) */
     double duration_s;
-    uint64_t flush_failures;           /**< flush attempts that failed (then retried) */
-    uint64_t deleted;                  /**< old rows replaced (chunk rows included) */
+    uint64_t flush_failures; /**< flush attempts that failed (then retried) */
+    uint64_t deleted;        /**< old rows replaced (chunk rows included) */
     size_t sample_count;
     char *samples[RESONA_PIPELINE_MAX_SAMPLES]; /**< "id: message"; owned, see _free */
 } resona_pipeline_result;

@@ -197,9 +197,9 @@ static int flush_once(resona_run *r)
             e->flags &= ~(uint32_t)RESONA_KNOWN_REPLACED;
         }
         size_t mlen = (size_t)(r->buf.off[RB_MODEL][i + 1] - r->buf.off[RB_MODEL][i]);
-        int model_ok = mlen == r->model_len &&
-                       memcmp(r->buf.str[RB_MODEL].ptr + r->buf.off[RB_MODEL][i], r->model,
-                              mlen) == 0;
+        int model_ok =
+            mlen == r->model_len &&
+            memcmp(r->buf.str[RB_MODEL].ptr + r->buf.off[RB_MODEL][i], r->model, mlen) == 0;
         if ((rc = resona__known_add_row(r->known, id, len, resona__rowbuf_hash(&r->buf, i), 64,
                                         model_ok, 1)) < 0)
             goto done;

@@ -38,7 +38,7 @@ typedef struct resona_known_extra {
 } resona_known_extra;
 
 typedef struct resona_known_entry {
-    const char *base;          /**< NUL-terminated, in the arena */
+    const char *base; /**< NUL-terminated, in the arena */
     uint32_t base_len;
     uint32_t flags;
     uint64_t rows;             /**< rows in the table */
