@@ -33,11 +33,11 @@ static int next_item(resona_pipeline_item *out, void *payload)
     size_t i = g->at++;
     snprintf(g->id, sizeof(g->id), "node-%08zu", i);
     /* a node-like text: a name plus some context, different for every item */
-    int n = snprintf(g->text, sizeof(g->text), "Node %zu: meeting notes about project %zu, ",
-                     i, i % 977);
+    int n = snprintf(g->text, sizeof(g->text), "Node %zu: meeting notes about project %zu, ", i,
+                     i % 977);
     size_t len = n > 0 ? (size_t)n : 0;
-    static const char *words[] = {"review", "agenda", "weekly", "follow-up", "draft",
-                                  "decision", "customer", "budget", "roadmap", "retro"};
+    static const char *words[] = {"review",   "agenda",   "weekly", "follow-up", "draft",
+                                  "decision", "customer", "budget", "roadmap",   "retro"};
     size_t k = i;
     while (len + 12 < g->text_len && len + 12 < sizeof(g->text)) {
         const char *w = words[k % 10];

@@ -17,15 +17,13 @@ source tests/support/fake_ollama.sh
 work=$(mktemp -d "${TMPDIR:-/tmp}/bench-pipeline.XXXXXX")
 trap 'fake_stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 
-busy() { # total model time of the embedding requests in a fake-ollama log, seconds
+busy() { # model time of the embedding requests in a fake-ollama log, and the idle time
   python3 -c '
 import json,sys
-t=0.0; first=None; last=0.0
-for l in open(sys.argv[1]):
-    r=json.loads(l)
-    if r["n"]>0:
-        t+=r["end_ms"]-r["start_ms"]
-print("%.3f" % (t/1000))' "$1"
+reqs=[r for r in map(json.loads, open(sys.argv[1])) if r["n"]>0]
+busy=sum(r["end_ms"]-r["start_ms"] for r in reqs)/1000
+idle=sum(max(0.0, reqs[i+1]["start_ms"]-reqs[i]["end_ms"]) for i in range(len(reqs)-1))/1000
+print("%.3f server_idle_between_requests_s=%.3f" % (busy, idle))' "$1"
 }
 
 run() { # name store_batch server-args...

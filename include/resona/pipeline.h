@@ -21,10 +21,11 @@
  * Memory. The pipeline never holds all texts: it pulls one item at a time,
  * keeps the texts of requests in flight (bounded by the embedder's window)
  * and at most max_buffer_rows rows (vector + chunk text + metadata) in its
- * buffer. What grows with the table is the index of existing rows built by
- * change detection: about 80 bytes per base id (id, hash, flags), i.e.
- * ~80 MB at 1M nodes, plus one entry per id embedded in this run (to refuse
- * duplicates in the input).
+ * buffer (about 4 x dim bytes per row: 20 MB for 5,000 rows of 1024-d).
+ * What grows with the table is the index of existing rows built by change
+ * detection: one entry per base id (its id, binary hash and flags; about
+ * 100-200 bytes), i.e. ~150 MB at 1M nodes; items new to the table get an
+ * entry too (to refuse an id submitted twice).
  *
  * Nothing computed is lost. Every row the model returns is written to a
  * journal file next to the table (`<table>.lance.journal`, a name LanceDB
@@ -68,22 +69,22 @@ typedef int (*resona_pipeline_next_fn)(resona_pipeline_item *out, void *payload)
 
 /** Counters, as reported to the progress callback and in the result. */
 typedef struct resona_pipeline_progress {
-    uint64_t total;       /**< items expected (options.total_items or the array count; 0 = unknown) */
-    uint64_t seen;        /**< items pulled so far */
-    uint64_t skipped;     /**< items unchanged in the table (no request made) */
-    uint64_t to_embed;    /**< items that need embedding (so far) */
-    uint64_t generated;   /**< vectors returned by the model (rows: chunks count one each) */
-    uint64_t persisted;   /**< rows committed to the table (journal recovery included) */
-    uint64_t buffered;    /**< rows generated, waiting for the next flush */
-    uint64_t errors;      /**< inputs (chunks) that failed: provider errors, bad items */
-    uint64_t items_done;  /**< items whose vectors were all generated */
-    uint64_t commits;     /**< table versions committed (appends + deletes) */
-    uint64_t recovered;   /**< rows re-committed from an earlier run's journal */
-    uint64_t removed;     /**< rows deleted because their item is gone (remove_missing) */
-    double elapsed_s;     /**< since the run started */
-    double rate;          /**< generated vectors per second since the first request */
-    double eta_s;         /**< seconds to go, estimated from rate; < 0 when unknown */
-    int final;            /**< 1 on the last callback of a run */
+    uint64_t total;     /**< items expected (options.total_items or the array count; 0 = unknown) */
+    uint64_t seen;      /**< items pulled so far */
+    uint64_t skipped;   /**< items unchanged in the table (no request made) */
+    uint64_t to_embed;  /**< items that need embedding (so far) */
+    uint64_t generated; /**< vectors returned by the model (rows: chunks count one each) */
+    uint64_t persisted; /**< rows committed to the table (journal recovery included) */
+    uint64_t buffered;  /**< rows generated, waiting for the next flush */
+    uint64_t errors;    /**< inputs (chunks) that failed: provider errors, bad items */
+    uint64_t items_done; /**< items whose vectors were all generated */
+    uint64_t commits;    /**< table versions committed (appends + deletes) */
+    uint64_t recovered;  /**< rows re-committed from an earlier run's journal */
+    uint64_t removed;    /**< rows deleted because their item is gone (remove_missing) */
+    double elapsed_s;    /**< since the run started */
+    double rate;         /**< generated vectors per second since the first request */
+    double eta_s;        /**< seconds to go, estimated from rate; < 0 when unknown */
+    int final;           /**< 1 on the last callback of a run */
 } resona_pipeline_progress;
 
 /** Progress callback. Called from the thread that runs the pipeline. */
@@ -121,7 +122,8 @@ typedef struct resona_pipeline_options {
     /** 1 (default): journal generated rows next to the table. 0: no journal
      *  (rows in the buffer are lost on a crash). */
     int journal;
-    /** 1 (default): fsync the journal before each flush and at the end. */
+    /** 1 (default): fsync the journal before a flush deletes replaced rows,
+     *  and at the end of a run that leaves rows in it. */
     int journal_fsync;
     /** Flush attempts before a flush counts as failed (default 3), with a
      *  short backoff between attempts. */
@@ -136,7 +138,9 @@ typedef struct resona_pipeline_options {
 } resona_pipeline_options;
 
 #define RESONA_PIPELINE_OPTIONS_INIT                                                               \
-    {NULL, NULL, NULL, 0, 5000, 0, 0, 0, 0, 500, 1, 1, 3, 0, NULL, NULL, 0.2}
+    {                                                                                              \
+        NULL, NULL, NULL, 0, 5000, 0, 0, 0, 0, 500, 1, 1, 3, 0, NULL, NULL, 0.2                    \
+    }
 
 /** Error samples kept in a result. */
 #define RESONA_PIPELINE_MAX_SAMPLES 5
@@ -145,8 +149,8 @@ typedef struct resona_pipeline_options {
 typedef struct resona_pipeline_result {
     resona_pipeline_progress counters; /**< final counters (final = 1) */
     double duration_s;
-    uint64_t flush_failures;           /**< flush attempts that failed (then retried) */
-    uint64_t deleted;                  /**< old rows replaced (chunk rows included) */
+    uint64_t flush_failures; /**< flush attempts that failed (then retried) */
+    uint64_t deleted;        /**< old rows replaced (chunk rows included) */
     size_t sample_count;
     char *samples[RESONA_PIPELINE_MAX_SAMPLES]; /**< "id: message"; owned, see _free */
 } resona_pipeline_result;

@@ -33,10 +33,10 @@ static void test_base_id(void **state)
     assert_int_equal(base_len("abc"), 3);
     assert_int_equal(base_len("abc#12"), 3);
     assert_int_equal(base_len("abc#0"), 3);
-    assert_int_equal(base_len("abc#"), 4);    /* no digits after '#' */
-    assert_int_equal(base_len("abc#1x"), 6);  /* not only digits */
-    assert_int_equal(base_len("a#b#3"), 3);   /* the LAST '#' */
-    assert_int_equal(base_len("#5"), 0);      /* as the original: empty base */
+    assert_int_equal(base_len("abc#"), 4);   /* no digits after '#' */
+    assert_int_equal(base_len("abc#1x"), 6); /* not only digits */
+    assert_int_equal(base_len("a#b#3"), 3);  /* the LAST '#' */
+    assert_int_equal(base_len("#5"), 0);     /* as the original: empty base */
     assert_int_equal(base_len(""), 0);
     assert_int_equal(base_len("x#-1"), 4);
 }
@@ -115,7 +115,8 @@ static void test_chunk_utf16(void **state)
 {
     (void)state;
     /* "a😀é€b": a=1, 😀=2 (a surrogate pair), é=1, €=1, b=1 UTF-16 units */
-    const char *t = "a\xF0\x9F\x98\x80\xC3\xA9\xE2\x82\xAC" "b";
+    const char *t = "a\xF0\x9F\x98\x80\xC3\xA9\xE2\x82\xAC"
+                    "b";
     assert_int_equal(resona__chunk_utf16_len(t, strlen(t)), 6);
     char *s = slice(t, 1, 3);
     assert_string_equal(s, "\xF0\x9F\x98\x80");
@@ -125,13 +126,17 @@ static void test_chunk_utf16(void **state)
     assert_string_equal(s, "a\xEF\xBF\xBD");
     resona__free(s);
     s = slice(t, 2, 6);
-    assert_string_equal(s, "\xEF\xBF\xBD\xC3\xA9\xE2\x82\xAC" "b");
+    assert_string_equal(s, "\xEF\xBF\xBD\xC3\xA9\xE2\x82\xAC"
+                           "b");
     resona__free(s);
     s = slice(t, 3, 5);
     assert_string_equal(s, "\xC3\xA9\xE2\x82\xAC");
     resona__free(s);
     /* invalid UTF-8 bytes count one unit each and are copied as they are */
-    assert_int_equal(resona__chunk_utf16_len("a\xFF" "b", 3), 3);
+    assert_int_equal(resona__chunk_utf16_len("a\xFF"
+                                             "b",
+                                             3),
+                     3);
     /* a 250-character text chunked as resona does */
     char big[251];
     memset(big, 'A', 250);

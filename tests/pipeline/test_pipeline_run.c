@@ -278,9 +278,9 @@ static void test_zero_items(void **state)
     assert_int_equal(run(&e, em, &it, 10, NULL, &res), 0);
     assert_int_equal(res.counters.commits, 0);
     assert_int_equal(res.counters.persisted, 0);
-    assert_false(file_exists(e.table));         /* no empty table created */
+    assert_false(file_exists(e.table)); /* no empty table created */
     char *j = resona_pipeline_journal_path(e.table);
-    assert_false(file_exists(j));               /* no journal left behind */
+    assert_false(file_exists(j)); /* no journal left behind */
     free(j);
     assert_int_equal(logged_inputs(&e, NULL), 0);
     resona_pipeline_result_free(&res);

@@ -9,8 +9,8 @@
 #include <string.h>
 
 /* Column names and order of the original's table (supertag-behaviour.md 9). */
-static const char *const col_names[9] = {"id",       "text_hash",  "context_text",
-                                         "model",    "dimensions", "metadata",
+static const char *const col_names[9] = {"id",         "text_hash",  "context_text",
+                                         "model",      "dimensions", "metadata",
                                          "created_at", "updated_at", "vector"};
 
 void resona__embeddings_schema(uint32_t dim, resona_field fields[9], resona_schema *out)
@@ -83,10 +83,9 @@ int resona__rowbuf_add(resona_rowbuf *b, const resona_prow *row)
         }
     }
     if (row->dim != b->dim)
-        return resona__error_set(RESONA_EINVALID,
-                                 "row %.*s has a %u-dimensional vector, the batch has %u",
-                                 (int)(row->id_len > 200 ? 200 : row->id_len), row->id, row->dim,
-                                 b->dim);
+        return resona__error_set(
+            RESONA_EINVALID, "row %.*s has a %u-dimensional vector, the batch has %u",
+            (int)(row->id_len > 200 ? 200 : row->id_len), row->id, row->dim, b->dim);
     if ((rc = grow(b, b->rows + 1)) < 0)
         return rc;
     const char *s[RB_STRCOLS] = {row->id, row->text_hash, row->text, row->model, row->metadata};

@@ -26,7 +26,7 @@ enum { RB_ID, RB_HASH, RB_TEXT, RB_MODEL, RB_META, RB_STRCOLS };
 
 typedef struct resona_rowbuf {
     size_t rows;
-    size_t cap;  /* rows the numeric arrays can hold */
+    size_t cap;   /* rows the numeric arrays can hold */
     uint32_t dim; /* 0 until the first row */
     resona_buf str[RB_STRCOLS];
     uint64_t *off[RB_STRCOLS]; /* cap + 1 each */

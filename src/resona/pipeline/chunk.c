@@ -44,7 +44,7 @@ size_t resona_pipeline_default_chunk_size(const char *model)
         const char *name;
         size_t tokens;
     } known[] = {
-        {"nomic-embed-text", 8192}, {"mxbai-embed-large", 512}, {"all-minilm", 512},
+        {"nomic-embed-text", 8192}, {"mxbai-embed-large", 512},      {"all-minilm", 512},
         {"bge-m3", 8192},           {"snowflake-arctic-embed", 512},
     };
     if (model) {
@@ -144,8 +144,7 @@ int resona__chunk_spans(size_t units, size_t size, size_t overlap, resona_chunk_
     return 0;
 }
 
-int resona__chunk_slice(const char *text, size_t len, size_t start, size_t end,
-                        resona_buf *out)
+int resona__chunk_slice(const char *text, size_t len, size_t start, size_t end, resona_buf *out)
 {
     static const char replacement[] = "\xEF\xBF\xBD";
     const unsigned char *p = (const unsigned char *)text;

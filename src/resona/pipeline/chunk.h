@@ -47,7 +47,6 @@ int resona__chunk_spans(size_t units, size_t size, size_t overlap, resona_chunk_
  * Append to `out` the UTF-8 bytes of text[start:end) (UTF-16 units), with
  * U+FFFD for a split surrogate pair at either end.
  */
-int resona__chunk_slice(const char *text, size_t len, size_t start, size_t end,
-                        resona_buf *out);
+int resona__chunk_slice(const char *text, size_t len, size_t start, size_t end, resona_buf *out);
 
 #endif

@@ -153,6 +153,10 @@ static int flush_once(resona_run *r)
     }
     if (del.count > 0 && r->table) {
         uint64_t n = 0;
+        /* The journal must be durable before old rows are deleted: it is then
+         * the only copy of the items until the append commits. */
+        if (r->journal && r->opt.journal_fsync && (rc = resona__journal_sync(r->journal)) < 0)
+            goto done;
         if ((rc = resona_table_delete(r->table, "id", del.v, del.count, &n)) < 0)
             goto done;
         if (n > 0)
@@ -193,9 +197,9 @@ static int flush_once(resona_run *r)
             e->flags &= ~(uint32_t)RESONA_KNOWN_REPLACED;
         }
         size_t mlen = (size_t)(r->buf.off[RB_MODEL][i + 1] - r->buf.off[RB_MODEL][i]);
-        int model_ok = mlen == r->model_len &&
-                       memcmp(r->buf.str[RB_MODEL].ptr + r->buf.off[RB_MODEL][i], r->model,
-                              mlen) == 0;
+        int model_ok =
+            mlen == r->model_len &&
+            memcmp(r->buf.str[RB_MODEL].ptr + r->buf.off[RB_MODEL][i], r->model, mlen) == 0;
         if ((rc = resona__known_add_row(r->known, id, len, resona__rowbuf_hash(&r->buf, i), 64,
                                         model_ok, 1)) < 0)
             goto done;
@@ -210,12 +214,11 @@ int resona__run_flush(resona_run *r)
     int rc = 0;
     if (r->buf.rows == 0)
         return 0;
-    if (r->journal) {
-        rc = r->opt.journal_fsync ? resona__journal_sync(r->journal)
-                                  : resona__journal_write(r->journal);
-        if (rc < 0)
-            return rc; /* the rows stay in memory; a journal that cannot be written is fatal */
-    }
+    /* Written (not fsynced): enough for kill -9. A flush without deletes
+     * needs no fsync: if power fails first, only model work is lost, never
+     * a row of the table. */
+    if (r->journal && (rc = resona__journal_write(r->journal)) < 0)
+        return rc; /* the rows stay in memory; a journal that cannot be written is fatal */
     int attempts = r->opt.flush_attempts > 0 ? r->opt.flush_attempts : 1;
     for (int a = 0; a < attempts; a++) {
         rc = flush_once(r);

@@ -27,7 +27,7 @@ struct resona_journal {
     char *path;
     resona_buf pending; /* encoded records not yet written */
     uint64_t records;
-    uint64_t end;       /* file offset of the end of the last record */
+    uint64_t end; /* file offset of the end of the last record */
 };
 
 char *resona_pipeline_journal_path(const char *table_path)
@@ -196,8 +196,9 @@ int resona__journal_open(const char *path, resona_journal **out)
                                path);
         goto done;
     } else if (resona__le32(h + 8) != JOURNAL_VERSION) {
-        rc = resona__error_set(RESONA_EUNSUPPORTED, "journal %s: unsupported version %u at offset 8",
-                               path, resona__le32(h + 8));
+        rc =
+            resona__error_set(RESONA_EUNSUPPORTED, "journal %s: unsupported version %u at offset 8",
+                              path, resona__le32(h + 8));
         goto done;
     } else {
         j->end = JOURNAL_HEADER;
@@ -335,8 +336,7 @@ static int rd_str(reader *r, const char **s, uint32_t *len)
 
 /* Decode a payload whose CRC matched; NULL + ECORRUPT when its fields do not
  * add up (a writer bug, not a torn write). */
-static resona_prow *decode(const resona_journal *j, uint64_t at, const uint8_t *payload,
-                           size_t len)
+static resona_prow *decode(const resona_journal *j, uint64_t at, const uint8_t *payload, size_t len)
 {
     reader r = {payload, len};
     const char *id, *hash, *text, *model, *meta, *f64, *vec;

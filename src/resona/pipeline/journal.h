@@ -25,10 +25,11 @@
  * Write policy. Rows are encoded into memory as they arrive and written to
  * the file (one write()) after each reply of the model, so a kill -9 loses
  * nothing the model returned before it (the page cache survives the
- * process). Before every flush and at the end of a run the file is fsynced,
- * so a flush that deletes old rows never runs ahead of a durable copy of
- * their replacements (power loss included). After a flush commits, the
- * journal is truncated back to its header.
+ * process). Before a flush deletes old rows, and at the end of a run that
+ * leaves rows in it, the file is fsynced, so a delete never runs ahead of a
+ * durable copy of the replacements (power loss included); a flush that only
+ * appends does not wait for it (a power cut then loses model work, never a
+ * table row). After a flush commits, the journal is truncated to its header.
  *
  * Recovery reads records until the end or until the first record that is
  * short or fails its CRC (a torn tail from a crash mid-write); the tail is

@@ -46,8 +46,8 @@ static void *arena_alloc(resona_known *k, size_t len, size_t align)
     b->cap = cap;
     k->arena = b;
     k->arena_bytes += sizeof(*b) + cap;
-    size_t at = ((size_t)(uintptr_t)b->data % align) ? align - (size_t)(uintptr_t)b->data % align
-                                                      : 0;
+    size_t at =
+        ((size_t)(uintptr_t)b->data % align) ? align - (size_t)(uintptr_t)b->data % align : 0;
     b->used = at + len;
     return b->data + at;
 }

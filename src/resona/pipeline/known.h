@@ -10,8 +10,9 @@
  * ignores the model; a table it wrote is current under this rule as long as
  * the model did not change.)
  *
- * Memory: an open-addressing table of 40-byte slots plus the base ids (and
- * chunk ids, which are rare) in an arena: about 80 bytes per base id.
+ * Memory: an open-addressing table of 64-byte slots (load factor <= 0.7,
+ * doubling) plus the base ids (and chunk ids, which are rare) in an arena:
+ * about 100-200 bytes per base id, e.g. ~150 MB at 1M nodes.
  *
  * The set doubles as the set of ids embedded in this run (flag EMBEDDED), so
  * that an id submitted twice is refused instead of stored twice.
@@ -37,7 +38,7 @@ typedef struct resona_known_extra {
 } resona_known_extra;
 
 typedef struct resona_known_entry {
-    const char *base;          /**< NUL-terminated, in the arena */
+    const char *base; /**< NUL-terminated, in the arena */
     uint32_t base_len;
     uint32_t flags;
     uint64_t rows;             /**< rows in the table */

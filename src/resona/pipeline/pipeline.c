@@ -221,9 +221,9 @@ static int on_result(const resona_embed_result *res, void *payload)
     }
     if (!p || p->seq != res->tag) {
         resona__free(p);
-        return r->fatal = resona__error_set(RESONA_ERROR,
-                                            "embedder delivered result %llu out of order",
-                                            (unsigned long long)res->tag);
+        return r->fatal =
+                   resona__error_set(RESONA_ERROR, "embedder delivered result %llu out of order",
+                                     (unsigned long long)res->tag);
     }
     if (p->chunk_index == 0)
         item_rows_drop(r);
@@ -233,8 +233,7 @@ static int on_result(const resona_embed_result *res, void *payload)
         r->c.errors++;
         r->item_failed = 1;
         resona__run_sample(r, p->id, p->id_len, res->reason ? res->reason : "embedding failed");
-    } else if (r->table && res->dim != r->table_dim &&
-               (rc = dimension_conflict(r, res->dim)) < 0) {
+    } else if (r->table && res->dim != r->table_dim && (rc = dimension_conflict(r, res->dim)) < 0) {
         goto done;
     } else if (r->want_dim && res->dim != r->want_dim) {
         char msg[160];
@@ -412,7 +411,8 @@ static int set_table_aside(resona_run *r)
     for (size_t i = 0; i < slots; i++) {
         resona_known_entry *e = resona__known_slot(r->known, i);
         if (e) {
-            e->flags &= ~(uint32_t)(RESONA_KNOWN_IN_TABLE | RESONA_KNOWN_PLAIN | RESONA_KNOWN_STALE);
+            e->flags &=
+                ~(uint32_t)(RESONA_KNOWN_IN_TABLE | RESONA_KNOWN_PLAIN | RESONA_KNOWN_STALE);
             e->extra = NULL;
             e->rows = 0;
         }
@@ -448,8 +448,7 @@ static int recover(resona_run *r, recovered *rec)
             rc = resona__error_set(RESONA_ECONFLICT,
                                    "journal row %s has %u dimensions, table %s has %u: move the "
                                    "journal away to continue",
-                                   rec->v[i]->id, rec->v[i]->dim, r->opt.table_path,
-                                   r->table_dim);
+                                   rec->v[i]->id, rec->v[i]->dim, r->opt.table_path, r->table_dim);
             goto done;
         }
         /* The base id of a recovered row must not be re-embedded for nothing. */
@@ -536,6 +535,8 @@ static int validate(resona_run *r, const resona_pipeline_options *o)
         return resona__error_set(RESONA_EINVALID, "pipeline: table_path is required");
     if (!o->embedder)
         return resona__error_set(RESONA_EINVALID, "pipeline: embedder is required");
+    if (!r->next_fn)
+        return resona__error_set(RESONA_EINVALID, "pipeline: the item callback is required");
     if (!o->model || !*o->model)
         return resona__error_set(RESONA_EINVALID, "pipeline: model is required");
     r->opt = *o;
@@ -572,6 +573,7 @@ int resona_pipeline_run(const resona_pipeline_options *options, resona_pipeline_
     if (!r)
         return RESONA_ENOMEM;
     r->t_start = resona__run_now();
+    r->next_fn = next;
     if ((rc = validate(r, options)) < 0)
         goto done;
     r->c.total = r->opt.total_items;

@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 typedef struct resona_prow {
-    const char *id;        /**< row id ("x" or "x#n") */
+    const char *id; /**< row id ("x" or "x#n") */
     size_t id_len;
     size_t base_len;       /**< length of the base id (a prefix of id) */
     const char *text_hash; /**< 64 lowercase hex characters */
@@ -24,11 +24,11 @@ typedef struct resona_prow {
     size_t text_len;
     const char *model;
     size_t model_len;
-    const char *metadata;  /**< JSON text or "" */
+    const char *metadata; /**< JSON text or "" */
     size_t metadata_len;
-    double created_at;     /**< ms since the epoch */
+    double created_at; /**< ms since the epoch */
     uint32_t dim;
-    float *vector;         /**< dim floats */
+    float *vector; /**< dim floats */
 } resona_prow;
 
 /**

@@ -32,6 +32,7 @@ typedef struct resona_pending {
 
 typedef struct resona_run {
     resona_pipeline_options opt;
+    resona_pipeline_next_fn next_fn;
     const char *model;
     size_t model_len;
     uint32_t want_dim;  /* expected width, 0 = unknown until the first vector */
@@ -57,9 +58,9 @@ typedef struct resona_run {
     uint64_t deleted;
     char *samples[RESONA_PIPELINE_MAX_SAMPLES];
     size_t sample_count;
-    int failing;         /* last flush failed: rows kept, retried later */
-    int fatal;           /* a fatal error code seen in a callback */
-    int recovering;      /* committing an earlier run's journal */
+    int failing;          /* last flush failed: rows kept, retried later */
+    int fatal;            /* a fatal error code seen in a callback */
+    int recovering;       /* committing an earlier run's journal */
     size_t next_flush_at; /* buffered rows that trigger the next flush */
 
     double t_start, t_first, t_progress;
