@@ -36,6 +36,7 @@
 #define DEFAULT_MODEL "bge-m3"
 #define DEFAULT_ENDPOINT "http://localhost:11434"
 #define DEFAULT_LANCE_BATCH 5000
+#define DEFAULT_COMPACT_AFTER 64 /* fragments; see auto_compact() in embed/run.c */
 #define MAX_ENDPOINTS 16
 
 struct gen_opts {
@@ -46,6 +47,7 @@ struct gen_opts {
     const char *preview_id;
     int verbose;
     long lance_batch_size;
+    long compact_after; /**< compact when the table has more fragments; 0 = never */
     const char *endpoints[MAX_ENDPOINTS];
     size_t endpoint_count;
     const char *model;
@@ -87,6 +89,8 @@ static void usage(FILE *out)
         "      --batch-size <n>       texts per embedding request\n"
         "      --parallel <n>         requests in flight per server\n"
         "      --lance-batch-size <n> rows per Lance commit (default 5000; 1,000-10,000 advised)\n"
+        "      --compact-after <n>    compact the table after the run when it has more than n\n"
+        "                             fragments (default 64; 0 = never)\n"
         "      --dry-run              select and build the texts, embed nothing\n"
         "output:\n"
         "      --json                 JSON lines: progress events and a summary\n"
@@ -132,6 +136,7 @@ static int parse(int argc, char **argv, struct gen_opts *o)
     memset(o, 0, sizeof(*o));
     o->sel = init;
     o->lance_batch_size = DEFAULT_LANCE_BATCH;
+    o->compact_after = DEFAULT_COMPACT_AFTER;
     int graph = -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -191,6 +196,11 @@ static int parse(int argc, char **argv, struct gen_opts *o)
             if (!v || (n = cli_parse_long("--lance-batch-size", v, 1, 100000000L)) < 0)
                 return EXIT_USAGE;
             o->lance_batch_size = n;
+        } else if (VALUE("--compact-after")) {
+            long n;
+            if (!v || (n = cli_parse_long("--compact-after", v, 0, 1000000000L)) < 0)
+                return EXIT_USAGE;
+            o->compact_after = n;
         } else if (VALUE("--endpoint")) {
             if (!v)
                 return EXIT_USAGE;
@@ -436,7 +446,8 @@ static int generate_one(const struct run_ctx *c, const st_workspace *ws)
                              !o->sel.tag && o->sel.limit <= 0,
                              NULL,
                              0,
-                             NULL};
+                             NULL,
+                             (uint64_t)o->compact_after};
     if (!o->dry_run) {
         /* the original's Ollama pre-check (reference 5.2 step 3), with its messages */
         enum st_preflight pf = st_run_preflight(&ro);

@@ -54,6 +54,21 @@ expect_status 0 "$SUPERTAG" embed generate --endpoint "$FAKE_URL" --all --lance-
 has "$tmp/out" "   Processed: 3,623"
 has "$tmp/out" "   Total embeddings: 3,623"
 
+# automatic compaction: --all in commits of 250 rows leaves more than
+# --compact-after 5 fragments, so the run compacts them into one; the rows stay
+expect_status 0 "$SUPERTAG" embed generate --endpoint "$FAKE_URL" --all --lance-batch-size 250 \
+  --compact-after 5 --json
+grep -q '"compacted":{"fragments_before":[0-9]*,"fragments_after":1}' "$tmp/out" ||
+  { cat "$tmp/out"; fail "no automatic compaction in the JSON summary"; }
+grep -q '"total_rows":3623' "$tmp/out" || fail "rows changed by the compaction"
+"$RESONA" info "$XDG_DATA_HOME/supertag/workspaces/main/tana-index.lance/embeddings.lance" \
+  >"$tmp/info" || fail "resona info"
+grep -q '"rows":3623,"deleted_rows":0,"fragments":1,' "$tmp/info" || { cat "$tmp/info"; fail "info after compaction"; }
+# --compact-after 0 never compacts
+expect_status 0 "$SUPERTAG" embed generate --endpoint "$FAKE_URL" --all --lance-batch-size 1000 \
+  --compact-after 0 --json
+grep -q '"compacted"' "$tmp/out" && fail "compacted with --compact-after 0"
+
 # SIGINT mid-run with a buffer that never fills: the rows generated so far
 # are committed (flush on interrupt), exit 130; the next run skips them
 rm -rf "$XDG_DATA_HOME/supertag/workspaces/main/tana-index.lance"

@@ -292,6 +292,9 @@ static void json_summary(FILE *out, const struct st_progress_summary *s)
         st_str_printf(&j, "\"total_rows\":%lld,", s->total_rows);
     else
         st_str_puts(&j, "\"total_rows\":null,");
+    if (s->compacted_from > 0)
+        st_str_printf(&j, "\"compacted\":{\"fragments_before\":%lld,\"fragments_after\":%lld},",
+                      s->compacted_from, s->compacted_to);
     st_str_printf(&j, "\"interrupted\":%s}\n", s->interrupted ? "true" : "false");
     if (!j.failed)
         fputs(st_str_cstr(&j), out);
@@ -323,6 +326,8 @@ void st_progress_summary(st_progress *p, const struct st_progress_summary *s)
     fprintf(out, "   Duration: %ss\n",
             st_fmt_fixed(dur, sizeof(dur), s->duration_s > 0 ? s->duration_s : 0, 1));
     fprintf(out, "   LanceDB commits: %s\n", st_group(a, sizeof(a), s->commits));
+    if (s->compacted_from > 0)
+        fprintf(out, "   Compacted: %lld fragments -> %lld\n", s->compacted_from, s->compacted_to);
     if (s->total_rows >= 0)
         fprintf(out, "   Total embeddings: %s\n", st_group(a, sizeof(a), s->total_rows));
     fflush(out);

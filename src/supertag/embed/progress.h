@@ -87,6 +87,8 @@ struct st_progress_summary {
     long long commits;    /**< Lance commits (appends/deletes) made */
     long long total_rows; /**< rows in the table after the run; < 0 = unknown */
     bool interrupted;     /**< stopped by SIGINT/SIGTERM (buffer flushed) */
+    long long compacted_from; /**< fragments before an automatic compaction; 0 = none */
+    long long compacted_to;   /**< fragments after it */
 };
 
 typedef struct st_progress st_progress;

@@ -32,6 +32,8 @@ struct st_run_opts {
     const struct st_select_opts *sel; /**< what to select and how to build the text */
     long long total;                  /**< selected items (for % and ETA) */
     st_progress *progress;            /**< the display; borrowed */
+    uint64_t compact_after;           /**< compact after a successful run when the table has
+                                           more fragments than this; 0 = never */
 };
 
 /** Outcome of a preflight check, for the original's messages. */
