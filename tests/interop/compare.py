@@ -19,6 +19,7 @@ Search results must list the same keys in the same order, with distances equal w
 R * |d| + T (default R 1e-5, T 1e-6: the two sides sum in different orders); keys whose
 distances tie within that tolerance may appear in either order.
 """
+import array
 import json
 import math
 import struct
@@ -74,6 +75,12 @@ def same(a, b, typ):
     if isinstance(a, list) or isinstance(b, list):
         if not (isinstance(a, list) and isinstance(b, list)) or len(a) != len(b):
             return False
+        try:  # fast path: both all numbers within float32 range, rounded by the C cast
+            if (max(map(abs, a), default=0) < 3.4e38 and max(map(abs, b), default=0) < 3.4e38
+                    and array.array("f", a).tobytes() == array.array("f", b).tobytes()):
+                return True
+        except (TypeError, OverflowError):
+            pass
         for x, y in zip(a, b):
             if x is None or y is None:
                 if not (x is None and y is None):

@@ -1,6 +1,6 @@
 // One LanceDB writer for the concurrency tests: K add() calls of M rows each through one
 // handle, while another process (resona) appends to the same table. Rows are copies of the
-// table's first row with ids <prefix>-<batch>-<i> (and a distinct vector), so the test can
+// table's first row with ids <prefix>-0 … <prefix>-(K*M-1) (and distinct vectors), so the test can
 // check afterwards that every one of them is there exactly once.
 //   node concurrent.mjs GEN TABLE.lance [--batches K] [--rows M] [--prefix P] [--start-file F]
 // --start-file: wait (up to 30 s) until F exists before the first add, to line up with the
@@ -28,7 +28,7 @@ run(async () => {
   for (let b = 0; b < K; b++) {
     const rows = [];
     for (let i = 0; i < M; i++) {
-      const o = { ...tmpl, id: `${prefix}-${b}-${i}` };
+      const o = { ...tmpl, id: `${prefix}-${b * M + i}` };
       if (Array.isArray(o.vector)) o.vector = o.vector.map((x, j) => (j === 0 ? b * 1000 + i : x));
       rows.push(o);
     }
