@@ -58,9 +58,11 @@ run() {
 ldb() { local gen=$1 script=$2; shift 2; node "$IROOT/$script.mjs" "$gen" "$@"; }
 
 # rows_equal LABEL GEN TABLE [extra dump/scan args]: LanceDB GEN's rows = resona's rows.
+# Leaves both row files in $CMP_DIR (lancedb.jsonl, resona.jsonl).
 rows_equal() {
   local label=$1 gen=$2 table=$3; shift 3
   local d="$TMP/cmp.$STEP"
+  CMP_DIR=$d
   mkdir -p "$d"
   run "$label: LanceDB $gen dump" ldb "$gen" dump "$table" --schema-out "$d/schema.json" "$@"
   cp "$OUT" "$d/lancedb.jsonl"

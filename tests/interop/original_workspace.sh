@@ -25,8 +25,7 @@ for gen in 0.13 current; do
     --expect-rows "$expect" --find-ids "c-orig-0,c-orig-19,$first_id"
   cat "$OUT"
   rows_equal "original's table + resona rows" "$gen" "$T"
-  lancedb_rows="$TMP/cmp.$((STEP - 2))/lancedb.jsonl"
-  vector_of "$lancedb_rows" "$first_id" 0.01 >"$TMP/q-old.json"
+  vector_of "$CMP_DIR/lancedb.jsonl" "$first_id" 0.01 >"$TMP/q-old.json"
   vector_of "$TMP/new.jsonl" c-orig-7 -0.02 >"$TMP/q-new.json"
   search_equal "original's table" "$gen" "$T" "$TMP/q-old.json" "$TMP/q-new.json"
 done
