@@ -35,6 +35,7 @@ typedef struct lance_page {
     uint64_t *dict_off; /* loaded on first use: dict_count + 1 starts/ends */
     uint8_t *dict_data;
     size_t dict_len;
+    struct v21_page *v21; /* format 2.1 pages: plan and lazy state (v21_read.c), else NULL */
 } lance_page;
 
 typedef struct lance_column {
