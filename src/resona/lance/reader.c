@@ -1,6 +1,6 @@
 /*
- * lance/reader.c - piecewise reader of Lance v2 data files, format 2.0
- * (lance-format.md sections 4 and 6).
+ * lance/reader.c - piecewise reader of Lance v2 data files, formats 2.0 and
+ * 2.1 (lance-format.md sections 4, 6 and 7).
  *
  * File tail (40-byte footer):
  *
@@ -20,8 +20,9 @@
  *   utf8          [nullable{...}] binary{indices flat 64, bytes flat 8, null_adjustment}
  *                 [nullable{...}] dictionary{indices flat 8|16|32 (1-based, 0 = null),
  *                                            items binary}
- * Anything else (compression, 2.1 layouts, other encodings) is refused with
- * RESONA_EUNSUPPORTED naming the file, column and page.
+ * Pages of format 2.1 files (`/lance.encodings21.PageLayout`) are planned and
+ * read by v21_read.c (lance_page.v21). Anything else (compression, other
+ * encodings) is refused with RESONA_EUNSUPPORTED naming the file, column and page.
  */
 #include "lance/reader.h"
 
