@@ -154,10 +154,10 @@ static int open_fragment(resona_scan *s)
     const Lt__DataFragment *fr = t->man->fragments[s->frag_i];
     int rc = 0;
     s->frag_id = fr->id;
-    s->nfiles = fr->n_files;
     s->files = resona__calloc(fr->n_files ? fr->n_files : 1, sizeof(*s->files));
     if (!s->files)
         return RESONA_ENOMEM;
+    s->nfiles = fr->n_files;
     s->open = 1;
     uint64_t rows = fr->physical_rows;
     int rows_known = fr->physical_rows > 0;
