@@ -75,7 +75,7 @@ export function fmtNum(x) {
   if (x === Infinity) return '"Infinity"';
   if (x === -Infinity) return '"-Infinity"';
   if (Object.is(x, -0)) return "-0.0";
-  return JSON.stringify(x);
+  return String(x);   // the shortest round-trip form, as JSON.stringify writes finite numbers
 }
 
 // Describe an Arrow field as a short type name used by compare.py --schema.

@@ -2,13 +2,17 @@
 // count, scan, find given rows by id (a filter, using the BTree index when there is one) and
 // by vector (flat and indexed search), then add rows, delete one, and search again.
 //   node mutate.mjs GEN TABLE.lance [--expect-rows N] [--find-ids a,b,…] [--tag T]
-//        [--read-only]
+//        [--read-only] [--dump-out FILE [--schema-out FILE]]
 // --find-ids: ids (e.g. the rows `resona append` wrote) that must be found, each exactly once
 //   by `id = …`, and as the exact top hit (distance 0) of a search with its own vector.
 // --tag: prefix of the ids of the rows LanceDB adds (default "js-<GEN>"); 3 rows are added
 //   (copies of existing rows with a changed id and vector) and the first is deleted again.
+// --dump-out: at the end, write every row as dump.mjs prints it (and the schema as
+//   dump.mjs --schema-out does), to compare with `resona scan` without starting LanceDB again.
 // Prints one JSON summary line; exits 1 on the first failed check.
-import { loadLanceDB, openTable, parseArgs, run, plainRows, flatSearch, sqlString } from "./lib.mjs";
+import fs from "fs";
+import { loadLanceDB, openTable, parseArgs, run, plainRows, flatSearch, sqlString, canonicalRows,
+         schemaJSON } from "./lib.mjs";
 
 function check(cond, msg) { if (!cond) throw new Error("check failed: " + msg); }
 
@@ -70,6 +74,20 @@ run(async () => {
     summary.deleted = 1;
     summary.rows_after = await tbl.countRows();
     summary.version_after = await tbl.version();
+  }
+  if (a["dump-out"]) {
+    const data = await tbl.query().toArrow();
+    const fd = fs.openSync(a["dump-out"], "w");
+    let chunk = [];
+    for (const line of canonicalRows(data)) {
+      chunk.push(line);
+      if (chunk.length >= 1000) { fs.writeSync(fd, chunk.join("\n") + "\n"); chunk = []; }
+    }
+    if (chunk.length) fs.writeSync(fd, chunk.join("\n") + "\n");
+    fs.closeSync(fd);
+    if (a["schema-out"])
+      fs.writeFileSync(a["schema-out"], JSON.stringify(schemaJSON(ldb, data.schema)) + "\n");
+    summary.dumped = data.numRows;
   }
   console.log(JSON.stringify(summary));
 });
