@@ -296,7 +296,8 @@ typedef struct resona_compact_stats {
  * version (a Rewrite transaction). Row order is kept. Indices covering a
  * rewritten fragment are removed from the index section (LanceDB and the
  * original tool then scan; the original re-creates its id index). Commits
- * nothing if there is nothing to do. stats_out may be NULL.
+ * nothing if there is nothing to do; a concurrent commit makes it plan and
+ * write again (up to 5 times, then RESONA_ECONFLICT). stats_out may be NULL.
  */
 RESONA_EXTERN int resona_table_compact(resona_table *table, const resona_compact_options *opts,
                                        resona_compact_stats *stats_out);

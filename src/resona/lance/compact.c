@@ -114,8 +114,8 @@ typedef struct outfrag {
     Lt__DataFile *dfs[1];
 } outfrag;
 
-int resona_table_compact(resona_table *t, const resona_compact_options *opts,
-                         resona_compact_stats *stats)
+static int compact_once(resona_table *t, const resona_compact_options *opts,
+                        resona_compact_stats *stats)
 {
     resona_compact_options o = RESONA_COMPACT_OPTIONS_INIT;
     if (opts)
@@ -190,12 +190,6 @@ int resona_table_compact(resona_table *t, const resona_compact_options *opts,
                 size_t take = ch->rows - done_rows;
                 if (take > o.target_rows - in_cur)
                     take = (size_t)(o.target_rows - in_cur);
-                /* views shifted by done_rows */
-                resona_column shifted[1];
-                (void)shifted;
-                if (done_rows != 0) {
-                    /* rare (target smaller than a chunk): write row by row range via offsets */
-                }
                 for (size_t c = 0; c < t->nfields; c++)
                     cols[c] = &ch->columns[c];
                 if (done_rows == 0 && take == ch->rows) {
@@ -349,4 +343,18 @@ done:
     if (rc < 0 && stats)
         memset(stats, 0, sizeof(*stats));
     return rc;
+}
+
+int resona_table_compact(resona_table *t, const resona_compact_options *opts,
+                         resona_compact_stats *stats)
+{
+    /* A concurrent commit makes ours fail with ECONFLICT before anything is
+     * visible; the new files are removed, so planning again is safe. */
+    for (int attempt = 0;; attempt++) {
+        int rc = compact_once(t, opts, stats);
+        if (rc != RESONA_ECONFLICT || attempt >= 5)
+            return rc;
+        if ((rc = resona__table_load(t, 0)) < 0)
+            return rc;
+    }
 }

@@ -18,6 +18,8 @@ int resona__io_pread(int fd, const char *name, uint64_t off, void *buf, size_t l
 int resona__io_write(int fd, const char *name, const void *data, size_t len);
 /** Read a whole file of at most max bytes. *out (caller frees) is NUL-terminated. */
 int resona__io_read_file(const char *path, size_t max, uint8_t **out, size_t *len_out);
+/** fsync (skipped when RESONA_UNSAFE_NO_FSYNC=1, for crash tests only). */
+int resona__io_fsync(int fd, const char *name);
 /** Create/replace a file with data, fsync it. */
 int resona__io_write_file(const char *path, const void *data, size_t len);
 /** fsync a directory (so new names in it are durable). */

@@ -279,20 +279,11 @@ static Lf__ArrayEncoding *nullable(enc_nodes *e, Lf__ArrayEncoding *validity, Lf
 
 static int page_encoding(const resona_field *f, int kind, uint8_t **out, size_t *len)
 {
-    /* kind: 0 no nulls, 1 some nulls, 2 all null */
+    /* kind: 0 no nulls, 1 some nulls, 2 all null (utf8 pages use utf8_encoding) */
     enc_nodes e;
     memset(&e, 0, sizeof(e));
     Lf__ArrayEncoding *root = NULL;
-    if (f->type == RESONA_TYPE_UTF8) {
-        lf__binary__init(&e.bin);
-        e.bin.indices = nullable(&e, NULL, flat(&e, 64, 0));
-        e.bin.bytes = flat(&e, 8, 1);
-        root = &e.ae[e.nae++];
-        lf__array_encoding__init(root);
-        root->array_encoding_case = LF__ARRAY_ENCODING__ARRAY_ENCODING_BINARY;
-        root->binary = &e.bin;
-        /* null_adjustment is filled per page by the caller (varies) */
-    } else if (kind == 2) {
+    if (kind == 2) {
         Lf__Nullable *n = &e.nl[e.nnl++];
         lf__nullable__init(n);
         lf__all_null__init(&e.an);
@@ -321,13 +312,11 @@ static int page_encoding(const resona_field *f, int kind, uint8_t **out, size_t 
         root = kind ? nullable(&e, flat(&e, 1, 0), flat(&e, bits, 1))
                     : nullable(&e, NULL, flat(&e, bits, 0));
     }
-    (void)root;
     return pack_any("/lance.encodings.ArrayEncoding", &root->base, out, len);
 }
 
 static int utf8_encoding(uint64_t adj, uint8_t **out, size_t *len)
 {
-    resona_field f = {.type = RESONA_TYPE_UTF8};
     enc_nodes e;
     memset(&e, 0, sizeof(e));
     lf__binary__init(&e.bin);
@@ -338,7 +327,6 @@ static int utf8_encoding(uint64_t adj, uint8_t **out, size_t *len)
     Lf__ArrayEncoding root = LF__ARRAY_ENCODING__INIT;
     root.array_encoding_case = LF__ARRAY_ENCODING__ARRAY_ENCODING_BINARY;
     root.binary = &e.bin;
-    (void)f;
     return pack_any("/lance.encodings.ArrayEncoding", &root.base, out, len);
 }
 
@@ -678,10 +666,8 @@ int resona__writer_finish(lance_writer *w, Lt__DataFile **dfo, uint64_t *rows)
     memcpy(tail + 52, "LANC", 4);
     if ((rc = emit(w, tail, sizeof(tail))) < 0 || (rc = flush(w)) < 0)
         goto done;
-    if (fsync(w->fd) != 0) {
-        rc = resona__error_set_errno(RESONA_EIO, errno, "%s: fsync", w->path);
+    if ((rc = resona__io_fsync(w->fd, w->path)) < 0)
         goto done;
-    }
     /* DataFile */
     lt__data_file__init(&w->df);
     w->df.path = w->rel;

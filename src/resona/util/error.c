@@ -52,6 +52,18 @@ const char *resona_error_name(int code)
     }
 }
 
+/* Append s to the message, cutting it where the buffer ends (never overflows). */
+static void append_message(const char *s)
+{
+    size_t used = strlen(last_message);
+    size_t room = sizeof(last_message) - 1 - used;
+    size_t n = strlen(s);
+    if (n > room)
+        n = room;
+    memcpy(last_message + used, s, n);
+    last_message[used + n] = '\0';
+}
+
 static void set_v(int code, const char *fmt, va_list ap)
 {
     int n = vsnprintf(last_message, sizeof(last_message), fmt, ap);
@@ -75,9 +87,8 @@ int resona__error_set_errno(int code, int errnum, const char *fmt, ...)
     va_start(ap, fmt);
     set_v(code, fmt, ap);
     va_end(ap);
-    size_t used = strlen(last_message);
-    if (used + 3 < sizeof(last_message))
-        snprintf(last_message + used, sizeof(last_message) - used, ": %s", strerror(errnum));
+    append_message(": ");
+    append_message(strerror(errnum));
     return code;
 }
 
@@ -90,9 +101,10 @@ int resona__error_wrap(const char *fmt, ...)
     int n = vsnprintf(last_message, sizeof(last_message), fmt, ap);
     va_end(ap);
     if (n < 0)
-        n = 0;
-    size_t used = strlen(last_message);
-    if (old[0] != '\0' && used + 3 < sizeof(last_message))
-        snprintf(last_message + used, sizeof(last_message) - used, ": %s", old);
+        last_message[0] = '\0';
+    if (old[0] != '\0') {
+        append_message(": ");
+        append_message(old);
+    }
     return last_code;
 }
