@@ -10,6 +10,7 @@
 # Usage: bench/lance-vs-lancedb/run.sh [OUTDIR]     (default bench/out/lance-vs-lancedb)
 # Environment: ROWS (100000) DIM (1024) BATCH (5000) FRAG_AT (10,100,1000) FRAG_ROWS (10)
 #   REPS (5) GENS ("0.13 current") SCAN_PASSES (1) BUILD_DIR (build/bench, Release)
+#   PARTS ("append fragments scan": which measurements; scan needs the append tables)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
@@ -17,6 +18,8 @@ out=${1:-$root/bench/out/lance-vs-lancedb}
 ROWS=${ROWS:-100000} DIM=${DIM:-1024} BATCH=${BATCH:-5000}
 FRAG_AT=${FRAG_AT:-10,100,1000} FRAG_ROWS=${FRAG_ROWS:-10} REPS=${REPS:-5}
 GENS=${GENS:-"0.13 current"} SCAN_PASSES=${SCAN_PASSES:-1}
+PARTS=${PARTS:-"append fragments scan"}
+part() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 build=${BUILD_DIR:-$root/build/bench}
 here="$root/bench/lance-vs-lancedb"
 
@@ -28,27 +31,34 @@ cmake --build "$build" -j2 --target c_bench_lance >"$out.build.log" 2>&1 ||
   { tail -40 "$out.build.log"; exit 1; }
 cbench="$build/bench/lance-vs-lancedb/c_bench_lance"
 
-rm -rf "$out"
+part append && rm -rf "$out"
 mkdir -p "$out"
 res="$out/results.jsonl"
-: >"$res"
+part append && : >"$res"
 lance() { node "$here/lancedb_bench.mjs" "$@" 2>>"$out/lancedb.stderr"; }
 note() { echo "== $*" >&2; }
 
+if part append; then
 note "append $ROWS x $DIM in batches of $BATCH"
 "$cbench" append "$out/c.lance" "$ROWS" "$DIM" "$BATCH" | tee -a "$res"
 RESONA_UNSAFE_NO_FSYNC=1 "$cbench" append "$out/c-nofsync.lance" "$ROWS" "$DIM" "$BATCH" |
   sed 's/"side":"resona"/"side":"resona-nofsync"/' | tee -a "$res"
 for g in $GENS; do lance "$g" append "$out/l-$g.lance" "$ROWS" "$DIM" "$BATCH" | tee -a "$res"; done
 rm -rf "$out/c-nofsync.lance"
+fi
 
+if part fragments; then
 note "one append of $FRAG_ROWS rows after $FRAG_AT fragments"
 "$cbench" fragments "$out/cf.lance" "$DIM" "$FRAG_ROWS" "$FRAG_AT" "$REPS" | tee -a "$res"
+RESONA_UNSAFE_NO_FSYNC=1 "$cbench" fragments "$out/cf-nofsync.lance" "$DIM" "$FRAG_ROWS" \
+  "$FRAG_AT" "$REPS" | sed 's/"side":"resona"/"side":"resona-nofsync"/' | tee -a "$res"
 for g in $GENS; do
   lance "$g" fragments "$out/lf-$g.lance" "$DIM" "$FRAG_ROWS" "$FRAG_AT" "$REPS" | tee -a "$res"
 done
-rm -rf "$out/cf.lance" "$out"/lf-*.lance
+rm -rf "$out/cf.lance" "$out/cf-nofsync.lance" "$out"/lf-*.lance
+fi
 
+if part scan; then
 note "full scans (warm)"
 last_gen=${GENS##* }
 for t in c "l-$last_gen"; do
@@ -64,6 +74,8 @@ for t in c "l-$last_gen"; do
     done
   done
 done
+
+fi
 
 python3 "$here/summary.py" "$res" | tee "$out/summary.md"
 echo "(results: $res; tables kept in $out)" >&2

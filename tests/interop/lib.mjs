@@ -100,12 +100,23 @@ export function schemaJSON(ldb, schema) {
   };
 }
 
+// A typed array of numbers as a JSON array; the common case (finite, not -0) is one String().
+function fmtArray(a) {
+  let s = "[";
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    if (i) s += ",";
+    s += typeof x === "number" && Number.isFinite(x) && (x !== 0 || 1 / x > 0) ? String(x) : fmtNum(x);
+  }
+  return s + "]";
+}
+
 function fmtValue(v) {
   if (v === null || v === undefined) return "null";
   if (typeof v === "string") return JSON.stringify(v);
   if (typeof v === "boolean") return v ? "true" : "false";
   if (typeof v === "number" || typeof v === "bigint") return fmtNum(v);
-  if (ArrayBuffer.isView(v)) return "[" + Array.from(v, fmtNum).join(",") + "]";
+  if (ArrayBuffer.isView(v)) return fmtArray(v);
   if (v && typeof v.toArray === "function") return fmtValue(v.toArray());
   if (Array.isArray(v)) return "[" + v.map(fmtValue).join(",") + "]";
   return JSON.stringify(v);
