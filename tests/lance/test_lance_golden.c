@@ -11,6 +11,8 @@
 
 #include <resona/table.h>
 
+#include "lance/table_int.h"
+
 #include <openssl/evp.h>
 #include <yajl/yajl_tree.h>
 
@@ -257,6 +259,36 @@ static void test_append_to_copy(void **state)
     size_t l;
     char *x = ts_read_file(m4, &l);
     assert_non_null(x);
+    /* unknown fields carried forward: lance 0.19's Field #11 "default"
+     * (tag 0x5a, 7 bytes) on each of the 9 fields, as in version 3 */
+    static const char f11[] = "\x5a\x07" "default";
+    size_t n11 = 0;
+    for (size_t i = 0; i + 9 <= l; i++)
+        n11 += !memcmp(x + i, f11, 9);
+    assert_int_equal(n11, 9);
+    /* the inline transaction equals the _transactions/ file the manifest names */
+    uint64_t pos = 0;
+    for (int i = 0; i < 8; i++)
+        pos |= (uint64_t)(uint8_t)x[l - 16 + (size_t)i] << (8 * i);
+    assert_true(pos < l);
+    resona_table *t4 = NULL;
+    assert_int_equal(resona_table_open(path, NULL, &t4), 0);
+    assert_true(t4->man->has_transaction_section && t4->man->transaction_file);
+    uint64_t ts = t4->man->transaction_section;
+    uint32_t tl = (uint32_t)(uint8_t)x[ts] | (uint32_t)(uint8_t)x[ts + 1] << 8 |
+                  (uint32_t)(uint8_t)x[ts + 2] << 16 | (uint32_t)(uint8_t)x[ts + 3] << 24;
+    char *tdir = ts_path(path, "_transactions");
+    char *tfile = ts_path(tdir, t4->man->transaction_file);
+    size_t tlen;
+    char *txn = ts_read_file(tfile, &tlen);
+    assert_non_null(txn);
+    assert_int_equal(tlen, tl);
+    assert_memory_equal(txn, x + ts + 4, tl);
+    assert_true(t4->man->has_index_section); /* id_idx carried forward */
+    free(txn);
+    free(tfile);
+    free(tdir);
+    resona_table_free(t4);
     free(x);
     assert_null(ts_read_file(m4v2, &l));
     resona_table_free(t);
