@@ -28,6 +28,10 @@ if ! "$IROOT/setup" --check >/dev/null 2>&1; then
   exit 1
 fi
 
+# Interop is about the bytes LanceDB reads, which fsync does not change: skip resona's fsyncs
+# (slow on a shared CI disk) except where a test sets RESONA_UNSAFE_NO_FSYNC=0 itself.
+export RESONA_UNSAFE_NO_FSYNC=${RESONA_UNSAFE_NO_FSYNC:-1}
+
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/resona-interop.XXXXXX")
 LOGS="$TMP/logs"
 mkdir -p "$LOGS"

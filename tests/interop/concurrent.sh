@@ -4,6 +4,8 @@
 # with LanceDB 0.13 and once with the current LanceDB). Afterwards every row of both writers
 # is there exactly once, in resona's scan and in LanceDB's.
 source "$(dirname "$0")/common.sh"
+# The real commit path, fsyncs included, for the writers racing each other.
+export RESONA_UNSAFE_NO_FSYNC=0
 K=12   # commits per writer
 M=5    # rows per commit
 
