@@ -15,8 +15,9 @@
 //   vec384, vec768, vec1024   vectors of those dims, 2 fragments
 //   deletes   6,320 rows in 3 fragments; deletions of 5,500 rows in one fragment (roaring
 //             bitmap file), 100 rows (Arrow file, zstd buffers) and 1 row (Arrow file, raw)
-//   optimized six appends and a delete, then optimize() (compaction into one fragment with
-//             several pages per column, pruning)
+//   optimized six appends and a delete, then optimize() (compaction, pruning). (LanceDB cuts
+//             a column into several pages only past megabytes per column: one page each here;
+//             the original's table in tests/fixtures and tests/lance cover bigger files.)
 //   indexed   BTree index on id and IVF_PQ index on the vector, then one unindexed append
 // All values are deterministic (a seeded PRNG); sizes are small so that the three
 // generations together take seconds.
