@@ -185,3 +185,18 @@ export function plainRows(table, limit = Infinity) {
 export function sqlString(s) {
   return "'" + String(s).replace(/'/g, "''") + "'";
 }
+
+// Write the canonical rows of an Arrow table to file (and its schema, as dump.mjs
+// --schema-out does, to schemaFile if given). Returns the row count.
+export function writeDump(ldb, data, file, schemaFile) {
+  const fd = fs.openSync(file, "w");
+  let chunk = [];
+  for (const line of canonicalRows(data)) {
+    chunk.push(line);
+    if (chunk.length >= 1000) { fs.writeSync(fd, chunk.join("\n") + "\n"); chunk = []; }
+  }
+  if (chunk.length) fs.writeSync(fd, chunk.join("\n") + "\n");
+  fs.closeSync(fd);
+  if (schemaFile) fs.writeFileSync(schemaFile, JSON.stringify(schemaJSON(ldb, data.schema)) + "\n");
+  return data.numRows;
+}
