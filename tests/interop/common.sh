@@ -11,6 +11,8 @@ IROOT="${SOURCE_DIR:?SOURCE_DIR not set (run through ctest)}/tests/interop"
 [ -x "$RESONA" ] || { echo "FAIL: resona binary $RESONA is missing" >&2; exit 1; }
 command -v node >/dev/null || { echo "FAIL: node is not installed" >&2; exit 1; }
 command -v python3 >/dev/null || { echo "FAIL: python3 is not installed" >&2; exit 1; }
+# The interpreter itself, not a version-manager shim (which can take seconds per start).
+PY=$(python3 -c 'import sys; print(sys.executable)')
 
 if ! "$IROOT/setup" --check >/dev/null 2>&1; then
   if [ "${RESONA_SKIP_INTEROP:-0}" = "1" ]; then
@@ -25,6 +27,10 @@ if ! "$IROOT/setup" --check >/dev/null 2>&1; then
        "(or set RESONA_SKIP_INTEROP=1 to skip these tests loudly)" >&2
   exit 1
 fi
+
+# Interop is about the bytes LanceDB reads, which fsync does not change: skip resona's fsyncs
+# (slow on a shared CI disk) except where a test sets RESONA_UNSAFE_NO_FSYNC=0 itself.
+export RESONA_UNSAFE_NO_FSYNC=${RESONA_UNSAFE_NO_FSYNC:-1}
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/resona-interop.XXXXXX")
 LOGS="$TMP/logs"
@@ -61,16 +67,33 @@ ldb() { local gen=$1 script=$2; shift 2; node "$IROOT/$script.mjs" "$gen" "$@"; 
 # Leaves both row files in $CMP_DIR (lancedb.jsonl, resona.jsonl).
 rows_equal() {
   local label=$1 gen=$2 table=$3; shift 3
-  local d="$TMP/cmp.$STEP"
-  CMP_DIR=$d
-  mkdir -p "$d"
-  run "$label: LanceDB $gen dump" ldb "$gen" dump "$table" --schema-out "$d/schema.json" "$@"
-  cp "$OUT" "$d/lancedb.jsonl"
+  new_cmp_dir
+  run "$label: LanceDB $gen dump" ldb "$gen" dump "$table" --schema-out "$CMP_DIR/schema.json" "$@"
+  cp "$OUT" "$CMP_DIR/lancedb.jsonl"
+  scan_equal "$label ($gen)" "$table" "$@"
+}
+
+new_cmp_dir() { CMP_DIR="$TMP/cmp.$STEP"; mkdir -p "$CMP_DIR"; }
+
+# scan_equal LABEL TABLE [scan args]: resona's rows = $CMP_DIR/lancedb.jsonl (schema.json).
+scan_equal() {
+  local label=$1 table=$2; shift 2
   run "$label: resona scan" "$RESONA" scan "$table" "$@"
-  cp "$OUT" "$d/resona.jsonl"
-  run "$label: compare rows" python3 "$IROOT/compare.py" "$d/lancedb.jsonl" "$d/resona.jsonl" \
-    --schema "$d/schema.json" --label "$label ($gen)"
+  cp "$OUT" "$CMP_DIR/resona.jsonl"
+  run "$label: compare rows" "$PY" "$IROOT/compare.py" "$CMP_DIR/lancedb.jsonl" \
+    "$CMP_DIR/resona.jsonl" --schema "$CMP_DIR/schema.json" --label "$label"
   cat "$OUT"
+}
+
+# mutate_equal LABEL GEN TABLE [mutate.mjs args]: LanceDB GEN checks and (unless --read-only)
+# changes the table (mutate.mjs), then dumps it; resona's scan must equal that dump.
+mutate_equal() {
+  local label=$1 gen=$2 table=$3; shift 3
+  new_cmp_dir
+  run "$label: LanceDB $gen" ldb "$gen" mutate "$table" "$@" \
+    --dump-out "$CMP_DIR/lancedb.jsonl" --schema-out "$CMP_DIR/schema.json"
+  cat "$OUT"
+  scan_equal "$label ($gen)" "$table"
 }
 
 # search_equal LABEL GEN TABLE VECTOR_FILE...: top-10 ids and distances for l2, cosine and
@@ -90,7 +113,7 @@ search_equal() {
       run "$label: resona search $m" "$RESONA" search "$table" --vector-file "$q" -k 10 \
         --metric "$m"
       cp "$OUT" "$a.resona"
-      run "$label: compare search $m" python3 "$IROOT/compare.py" --search "$a" "$a.resona" \
+      run "$label: compare search $m" "$PY" "$IROOT/compare.py" --search "$a" "$a.resona" \
         --label "$label $(basename "$q") $m ($gen)"
       cat "$OUT"
     done
@@ -105,13 +128,13 @@ lancedb_count() { ldb "$1" dump "$2" --count-only 2>/dev/null; }
 
 # json_field FILE KEY: the value of KEY in the first JSON line of FILE (or "" if absent).
 json_field() {
-  python3 -c 'import json,sys; d=json.loads(open(sys.argv[1]).readline()); print(d.get(sys.argv[2], ""))' "$1" "$2"
+  "$PY" -c 'import json,sys; d=json.loads(open(sys.argv[1]).readline()); print(d.get(sys.argv[2], ""))' "$1" "$2"
 }
 
 # vector_of FILE ID [DELTA]: the vector of the row with that id from JSON lines, as a JSON
 # array, its first component shifted by DELTA (a query near, but not on, that row).
 vector_of() {
-  python3 -c '
+  "$PY" -c '
 import json, sys
 for line in open(sys.argv[1]):
     r = json.loads(line)

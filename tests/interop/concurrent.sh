@@ -4,16 +4,16 @@
 # with LanceDB 0.13 and once with the current LanceDB). Afterwards every row of both writers
 # is there exactly once, in resona's scan and in LanceDB's.
 source "$(dirname "$0")/common.sh"
+# The real commit path, fsyncs included, for the writers racing each other.
+export RESONA_UNSAFE_NO_FSYNC=0
 K=12   # commits per writer
 M=5    # rows per commit
 
 # make_batches PREFIX: K files $TMP/PREFIX-<b>.jsonl of M rows, ids PREFIX-0 … PREFIX-(K*M-1).
 make_batches() {
-  local b
-  for b in $(seq 0 $((K - 1))); do
-    python3 "$IROOT/rows.py" --schema basic --start $((b * M)) --count $M --dim 16 \
-      --prefix "$1" --seed "$1" >"$TMP/$1-$b.jsonl"
-  done
+  "$PY" "$IROOT/rows.py" --schema basic --count $((K * M)) --dim 16 --prefix "$1" --seed "$1" |
+    awk -v m=$M -v p="$TMP/$1" '{ print > (p "-" int((NR - 1) / m) ".jsonl") }'
+  [ -s "$TMP/$1-$((K - 1)).jsonl" ] || fail "could not write the batches of $1"
 }
 
 # c_writer TABLE PREFIX [START_FILE]: K appends, one per batch file.
@@ -36,7 +36,7 @@ check_ids() {
   cp "$OUT" "$TMP/ids-resona.jsonl"
   run "LanceDB current dump ids" ldb current dump "$t" --columns id
   cp "$OUT" "$TMP/ids-lancedb.jsonl"
-  run "ids complete" python3 - "$TMP/ids-resona.jsonl" "$TMP/ids-lancedb.jsonl" \
+  run "ids complete" "$PY" - "$TMP/ids-resona.jsonl" "$TMP/ids-lancedb.jsonl" \
     "$((K * M))" "$@" <<'PY'
 import collections, json, sys
 files, n, prefixes = sys.argv[1:3], int(sys.argv[3]), sys.argv[4:]
@@ -52,7 +52,7 @@ PY
   cat "$OUT"
 }
 
-python3 "$IROOT/rows.py" --schema basic --count 1 --dim 16 --prefix seed >"$TMP/seed.jsonl"
+"$PY" "$IROOT/rows.py" --schema basic --count 1 --dim 16 --prefix seed >"$TMP/seed.jsonl"
 make_batches ca
 make_batches cb
 

@@ -1,5 +1,5 @@
 // Create the reference tables the interop tests read with `resona`, with a real LanceDB:
-//   node gen.mjs GEN FORMAT OUTDIR [--only a,b]
+//   node gen.mjs GEN FORMAT OUTDIR [--only a,b] [--dump]
 // GEN "0.13": LanceDB 0.13.0 as the original supertag uses it (its default data format 2.0,
 //   V1 manifest names `N.manifest`, a BTree index on `id` in every table). FORMAT must be 2.0.
 // GEN "current": the pinned current LanceDB (V2 manifest names), FORMAT "2.0" or "2.1" (set
@@ -8,6 +8,8 @@
 // OUTDIR (emptied first) gets one table per kind, OUTDIR/<kind>.lance, plus for each kind a
 // file <kind>.append.jsonl of rows matching its schema (for `resona append`), and
 // OUTDIR/tables.json describing all of them (kind, rows, vector column and dim, indices).
+// --dump: also write each table's rows as dump.mjs prints them, OUTDIR/<kind>.lancedb.jsonl,
+// and its schema, OUTDIR/<kind>.schema.json (saves a LanceDB start per table).
 //
 // Kinds:
 //   mixed     nullable / low-cardinality / long / unicode strings, int64 (beyond 2^53),
@@ -15,14 +17,15 @@
 //   vec384, vec768, vec1024   vectors of those dims, 2 fragments
 //   deletes   6,320 rows in 3 fragments; deletions of 5,500 rows in one fragment (roaring
 //             bitmap file), 100 rows (Arrow file, zstd buffers) and 1 row (Arrow file, raw)
-//   optimized six appends and a delete, then optimize() (compaction into one fragment with
-//             several pages per column, pruning)
+//   optimized six appends and a delete, then optimize() (compaction, pruning). (LanceDB cuts
+//             a column into several pages only past megabytes per column: one page each here;
+//             the original's table in tests/fixtures and tests/lance cover bigger files.)
 //   indexed   BTree index on id and IVF_PQ index on the vector, then one unindexed append
 // All values are deterministic (a seeded PRNG); sizes are small so that the three
 // generations together take seconds.
 import fs from "fs";
 import path from "path";
-import { loadLanceDB, parseArgs, run, typeName } from "./lib.mjs";
+import { loadLanceDB, parseArgs, run, typeName, writeDump } from "./lib.mjs";
 
 function prng(seedText) {
   let h = 2166136261;
@@ -179,7 +182,7 @@ function manifestDataFormat(tableDir) {
 }
 
 run(async () => {
-  const a = parseArgs(process.argv.slice(2));
+  const a = parseArgs(process.argv.slice(2), ["dump"]);
   if (a._.length !== 3) throw new Error("usage: node gen.mjs 0.13|current 2.0|2.1 OUTDIR [--only a,b]");
   const [gen, format, outdir] = a._;
   if (gen === "0.13" && format !== "2.0") throw new Error("LanceDB 0.13 writes only 2.0 here");
@@ -211,6 +214,9 @@ run(async () => {
     if (format !== "default" && dataFormat !== format)
       throw new Error(`${kind}: asked LanceDB ${ldb.version} for format ${format}, got ${dataFormat}`);
     const add = appendRows(kind, fields, dim);
+    if (a.dump)
+      writeDump(ldb, await tbl.query().toArrow(), path.join(outdir, `${kind}.lancedb.jsonl`),
+                path.join(outdir, `${kind}.schema.json`));
     fs.writeFileSync(path.join(outdir, `${kind}.append.jsonl`), jsonl(add));
     described.push({
       kind, table: `${kind}.lance`, gen, lancedb: ldb.version, format: dataFormat,

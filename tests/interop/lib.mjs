@@ -75,7 +75,7 @@ export function fmtNum(x) {
   if (x === Infinity) return '"Infinity"';
   if (x === -Infinity) return '"-Infinity"';
   if (Object.is(x, -0)) return "-0.0";
-  return JSON.stringify(x);
+  return String(x);   // the shortest round-trip form, as JSON.stringify writes finite numbers
 }
 
 // Describe an Arrow field as a short type name used by compare.py --schema.
@@ -100,12 +100,23 @@ export function schemaJSON(ldb, schema) {
   };
 }
 
+// A typed array of numbers as a JSON array; the common case (finite, not -0) is one String().
+function fmtArray(a) {
+  let s = "[";
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    if (i) s += ",";
+    s += typeof x === "number" && Number.isFinite(x) && (x !== 0 || 1 / x > 0) ? String(x) : fmtNum(x);
+  }
+  return s + "]";
+}
+
 function fmtValue(v) {
   if (v === null || v === undefined) return "null";
   if (typeof v === "string") return JSON.stringify(v);
   if (typeof v === "boolean") return v ? "true" : "false";
   if (typeof v === "number" || typeof v === "bigint") return fmtNum(v);
-  if (ArrayBuffer.isView(v)) return "[" + Array.from(v, fmtNum).join(",") + "]";
+  if (ArrayBuffer.isView(v)) return fmtArray(v);
   if (v && typeof v.toArray === "function") return fmtValue(v.toArray());
   if (Array.isArray(v)) return "[" + v.map(fmtValue).join(",") + "]";
   return JSON.stringify(v);
@@ -173,4 +184,19 @@ export function plainRows(table, limit = Infinity) {
 
 export function sqlString(s) {
   return "'" + String(s).replace(/'/g, "''") + "'";
+}
+
+// Write the canonical rows of an Arrow table to file (and its schema, as dump.mjs
+// --schema-out does, to schemaFile if given). Returns the row count.
+export function writeDump(ldb, data, file, schemaFile) {
+  const fd = fs.openSync(file, "w");
+  let chunk = [];
+  for (const line of canonicalRows(data)) {
+    chunk.push(line);
+    if (chunk.length >= 1000) { fs.writeSync(fd, chunk.join("\n") + "\n"); chunk = []; }
+  }
+  if (chunk.length) fs.writeSync(fd, chunk.join("\n") + "\n");
+  fs.closeSync(fd);
+  if (schemaFile) fs.writeFileSync(schemaFile, JSON.stringify(schemaJSON(ldb, data.schema)) + "\n");
+  return data.numRows;
 }

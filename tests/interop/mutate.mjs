@@ -2,13 +2,22 @@
 // count, scan, find given rows by id (a filter, using the BTree index when there is one) and
 // by vector (flat and indexed search), then add rows, delete one, and search again.
 //   node mutate.mjs GEN TABLE.lance [--expect-rows N] [--find-ids a,b,…] [--tag T]
-//        [--read-only]
+//        [--read-only] [--dump-out FILE [--schema-out FILE]]
+//   node mutate.mjs GEN --batch FILE
+// --batch: one LanceDB start for many tables; FILE holds one JSON object per line with the
+//   same options by name plus "table", e.g. {"table": "t.lance", "expect-rows": 5,
+//   "find-ids": "a,b", "tag": "x", "dump-out": "t.jsonl", "schema-out": "t.schema.json"}.
+//   Tables are processed in order; the first failed check stops with the table named.
 // --find-ids: ids (e.g. the rows `resona append` wrote) that must be found, each exactly once
 //   by `id = …`, and as the exact top hit (distance 0) of a search with its own vector.
 // --tag: prefix of the ids of the rows LanceDB adds (default "js-<GEN>"); 3 rows are added
 //   (copies of existing rows with a changed id and vector) and the first is deleted again.
+// --dump-out: at the end, write every row as dump.mjs prints it (and the schema as
+//   dump.mjs --schema-out does), to compare with `resona scan` without starting LanceDB again.
 // Prints one JSON summary line; exits 1 on the first failed check.
-import { loadLanceDB, openTable, parseArgs, run, plainRows, flatSearch, sqlString } from "./lib.mjs";
+import fs from "fs";
+import { loadLanceDB, openTable, parseArgs, run, plainRows, flatSearch, sqlString, readJSONL,
+         writeDump } from "./lib.mjs";
 
 function check(cond, msg) { if (!cond) throw new Error("check failed: " + msg); }
 
@@ -30,13 +39,10 @@ async function findById(tbl, id, vcol) {
   }
 }
 
-run(async () => {
-  const a = parseArgs(process.argv.slice(2), ["read-only"]);
-  if (a._.length !== 2) throw new Error("usage: node mutate.mjs GEN TABLE.lance [--expect-rows N] " +
-    "[--find-ids a,b] [--tag T] [--read-only]");
-  const ldb = loadLanceDB(a._[0]);
-  const tbl = await openTable(ldb, a._[1]);
-  const summary = { lancedb: ldb.version, version_before: await tbl.version() };
+async function mutateOne(ldb, gen, tablePath, a) {
+  const tbl = await openTable(ldb, tablePath);
+  const summary = { table: tablePath.split("/").pop(), lancedb: ldb.version,
+                    version_before: await tbl.version() };
   const count = await tbl.countRows();
   summary.rows_before = count;
   if (a["expect-rows"] !== undefined)
@@ -48,7 +54,7 @@ run(async () => {
   for (const id of find) await findById(tbl, id, vcol);
   summary.found = find.length;
   if (!a["read-only"]) {
-    const tag = a.tag || `js-${a._[0]}`;
+    const tag = a.tag || `js-${gen}`;
     let salt = 0;   // makes each tag's vectors distinct from every other tag's
     for (const c of tag) salt = (salt * 31 + c.codePointAt(0)) % 9973;
     const src = plainRows(all, 50).filter((r) => !vcol || r[vcol]).slice(0, 3);
@@ -71,5 +77,26 @@ run(async () => {
     summary.rows_after = await tbl.countRows();
     summary.version_after = await tbl.version();
   }
-  console.log(JSON.stringify(summary));
+  if (a["dump-out"])
+    summary.dumped = writeDump(ldb, await tbl.query().toArrow(), a["dump-out"], a["schema-out"]);
+  return summary;
+}
+
+run(async () => {
+  const a = parseArgs(process.argv.slice(2), ["read-only"]);
+  const usage = "usage: node mutate.mjs GEN TABLE.lance [--expect-rows N] [--find-ids a,b] " +
+    "[--tag T] [--read-only] [--dump-out F [--schema-out F]] | node mutate.mjs GEN --batch FILE";
+  if (a.batch ? a._.length !== 1 : a._.length !== 2) throw new Error(usage);
+  const gen = a._[0];
+  const ldb = loadLanceDB(gen);
+  const jobs = a.batch ? readJSONL(a.batch) : [{ ...a, table: a._[1] }];
+  for (const job of jobs) {
+    let summary;
+    try {
+      summary = await mutateOne(ldb, gen, job.table, job);
+    } catch (e) {
+      throw new Error(`${job.table}: ${e.message}`);
+    }
+    console.log(JSON.stringify(summary));
+  }
 });
