@@ -45,7 +45,8 @@ int main(int argc, char **argv)
         for (size_t c = 0; c < ch->column_count; c++) {
             const resona_column *col = &ch->columns[c];
             if (col->offsets) {
-                decoded += (double)(col->offsets[ch->rows] - col->offsets[0]) + 8.0 * (double)ch->rows;
+                decoded +=
+                    (double)(col->offsets[ch->rows] - col->offsets[0]) + 8.0 * (double)ch->rows;
                 if (ch->rows && col->values)
                     checksum += ((const unsigned char *)col->values)[0];
             } else if (col->values && ch->rows) {

@@ -33,9 +33,8 @@ static size_t rd(const uint8_t **p, size_t *left, size_t n, uint64_t *v)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const resona_type types[] = {RESONA_TYPE_UTF8,    RESONA_TYPE_INT64,
-                                        RESONA_TYPE_FLOAT32, RESONA_TYPE_FLOAT64,
-                                        RESONA_TYPE_BOOL,    RESONA_TYPE_VECTOR,
+    static const resona_type types[] = {RESONA_TYPE_UTF8,    RESONA_TYPE_INT64, RESONA_TYPE_FLOAT32,
+                                        RESONA_TYPE_FLOAT64, RESONA_TYPE_BOOL,  RESONA_TYPE_VECTOR,
                                         RESONA_TYPE_VECTOR,  RESONA_TYPE_VECTOR};
     const uint8_t *p = data;
     size_t left = size;
@@ -86,8 +85,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (pg->value_bytes) {
                 size_t rs = pg->ctl_bytes + pg->value_bytes;
                 if (len / rs >= rows)
-                    resona__v21_fullzip_decode(&w, pg, buf[0], (size_t)rows * rs, (size_t)rows,
-                                               &d, 0);
+                    resona__v21_fullzip_decode(&w, pg, buf[0], (size_t)rows * rs, (size_t)rows, &d,
+                                               0);
             } else {
                 resona__v21_fullzip_decode(&w, pg, buf[0], len, (size_t)rows, &d, 0);
             }

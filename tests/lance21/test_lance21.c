@@ -46,7 +46,7 @@ static void ref_pack(const uint64_t *v, unsigned t, unsigned w, uint8_t *out)
 static void test_bitunpack(void **state)
 {
     (void)state;
-    static const unsigned cases[][2] = {{8, 0}, {8, 3}, {8, 8},   {16, 1},  {16, 7}, {16, 16},
+    static const unsigned cases[][2] = {{8, 0},  {8, 3},   {8, 8},   {16, 1},  {16, 7},  {16, 16},
                                         {32, 5}, {32, 17}, {32, 32}, {64, 13}, {64, 33}, {64, 64}};
     uint64_t v[1024], got[1024];
     uint8_t *packed = malloc(8 * 1024);
@@ -115,8 +115,8 @@ static void test_fsst(void **state)
 static char *copy_fixture(const char *dir, const char *name)
 {
     char *dst = ts_path(dir, name);
-    int rc = ts_runf(NULL, "cp -r '%s/tests/lance21/fixtures/%s' '%s'", RESONA_SOURCE_DIR, name,
-                     dst);
+    int rc =
+        ts_runf(NULL, "cp -r '%s/tests/lance21/fixtures/%s' '%s'", RESONA_SOURCE_DIR, name, dst);
     assert_int_equal(rc, 0);
     return dst;
 }
@@ -322,8 +322,8 @@ static void test_append_layouts(void **state)
         char *fx = NULL;
         if (e->d_name[0] == '.')
             continue;
-        char *fix = ts_path(RESONA_SOURCE_DIR "/tests/lance21/fixtures/mixed21.lance/data",
-                            e->d_name);
+        char *fix =
+            ts_path(RESONA_SOURCE_DIR "/tests/lance21/fixtures/mixed21.lance/data", e->d_name);
         if (access(fix, F_OK) != 0)
             newf = ts_path(ddir, e->d_name);
         free(fix);
@@ -335,10 +335,10 @@ static void test_append_layouts(void **state)
     assert_int_equal(resona__lfile_open(newf, 0, &lf), 0);
     assert_int_equal(lf->major, 2);
     assert_int_equal(lf->minor, 1);
-    static const resona_type types[] = {RESONA_TYPE_UTF8,    RESONA_TYPE_UTF8,  RESONA_TYPE_UTF8,
-                                        RESONA_TYPE_UTF8,    RESONA_TYPE_UTF8,  RESONA_TYPE_INT64,
-                                        RESONA_TYPE_INT64,   RESONA_TYPE_FLOAT32, RESONA_TYPE_FLOAT64,
-                                        RESONA_TYPE_BOOL,    RESONA_TYPE_UTF8,  RESONA_TYPE_VECTOR};
+    static const resona_type types[] = {RESONA_TYPE_UTF8,  RESONA_TYPE_UTF8,    RESONA_TYPE_UTF8,
+                                        RESONA_TYPE_UTF8,  RESONA_TYPE_UTF8,    RESONA_TYPE_INT64,
+                                        RESONA_TYPE_INT64, RESONA_TYPE_FLOAT32, RESONA_TYPE_FLOAT64,
+                                        RESONA_TYPE_BOOL,  RESONA_TYPE_UTF8,    RESONA_TYPE_VECTOR};
     int seen[4] = {0, 0, 0, 0};
     for (uint32_t c = 0; c < lf->ncols; c++) {
         lance_column col;
@@ -353,8 +353,8 @@ static void test_append_layouts(void **state)
     }
     resona__lfile_close(lf);
     assert_true(seen[V21_MINIBLOCK] > 0);
-    assert_true(seen[V21_FULLZIP] > 0);  /* doc: 300+ bytes */
-    assert_true(seen[V21_ALLNULL] > 0);  /* nothing */
+    assert_true(seen[V21_FULLZIP] > 0); /* doc: 300+ bytes */
+    assert_true(seen[V21_ALLNULL] > 0); /* nothing */
     assert_int_equal(scan_all(t), 0);
     free(newf);
     free(ddir);
@@ -368,10 +368,8 @@ static void test_append_layouts(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bitunpack),
-        cmocka_unit_test(test_fsst),
-        cmocka_unit_test(test_corrupt_miniblock),
-        cmocka_unit_test(test_corrupt_fullzip),
+        cmocka_unit_test(test_bitunpack),         cmocka_unit_test(test_fsst),
+        cmocka_unit_test(test_corrupt_miniblock), cmocka_unit_test(test_corrupt_fullzip),
         cmocka_unit_test(test_append_layouts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,10 +21,14 @@ static const unsigned fl_order[8] = {0, 4, 2, 6, 1, 5, 3, 7};
 static uint64_t word_at(const uint8_t *p, unsigned t, size_t i)
 {
     switch (t) {
-    case 8: return p[i];
-    case 16: return resona__le16(p + 2 * i);
-    case 32: return resona__le32(p + 4 * i);
-    default: return resona__le64(p + 8 * i);
+    case 8:
+        return p[i];
+    case 16:
+        return resona__le16(p + 2 * i);
+    case 32:
+        return resona__le32(p + 4 * i);
+    default:
+        return resona__le64(p + 8 * i);
     }
 }
 

@@ -37,7 +37,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-#define MAX_CHUNK_VALUES 65536u     /* 2^15 is the largest power a metadata word can state */
+#define MAX_CHUNK_VALUES 65536u /* 2^15 is the largest power a metadata word can state */
 #define MAX_DICT_ITEMS ((uint64_t)1 << 26)
 
 static int bad(const v21_where *w, const char *what)
@@ -95,11 +95,16 @@ static size_t type_width(resona_type t, uint32_t dim)
 {
     switch (t) {
     case RESONA_TYPE_FLOAT64:
-    case RESONA_TYPE_INT64: return 8;
-    case RESONA_TYPE_FLOAT32: return 4;
-    case RESONA_TYPE_BOOL: return 1;
-    case RESONA_TYPE_VECTOR: return (size_t)dim * 4;
-    default: return 0;
+    case RESONA_TYPE_INT64:
+        return 8;
+    case RESONA_TYPE_FLOAT32:
+        return 4;
+    case RESONA_TYPE_BOOL:
+        return 1;
+    case RESONA_TYPE_VECTOR:
+        return (size_t)dim * 4;
+    default:
+        return 0;
     }
 }
 
@@ -119,7 +124,8 @@ static int check_ce(const v21_where *w, const L21__CompressiveEncoding *ce, int 
         if (ce->variable->values && ce->variable->values->scheme)
             return unsup(w, "general (LZ4/zstd) buffer compression");
         return check_ce(w, ce->variable->offsets, depth + 1);
-    case L21__COMPRESSIVE_ENCODING__COMPRESSION_CONSTANT: return 0;
+    case L21__COMPRESSIVE_ENCODING__COMPRESSION_CONSTANT:
+        return 0;
     case L21__COMPRESSIVE_ENCODING__COMPRESSION_OUT_OF_LINE_BITPACKING:
         return check_ce(w, ce->out_of_line_bitpacking->values, depth + 1);
     case L21__COMPRESSIVE_ENCODING__COMPRESSION_INLINE_BITPACKING:
@@ -142,7 +148,8 @@ static int check_ce(const v21_where *w, const L21__CompressiveEncoding *ce, int 
         return unsup(w, "dictionary compressive encoding");
     case L21__COMPRESSIVE_ENCODING__COMPRESSION_PACKED_STRUCT:
         return unsup(w, "packed struct encoding");
-    default: return unsup(w, "unknown compressive encoding");
+    default:
+        return unsup(w, "unknown compressive encoding");
     }
 }
 
@@ -165,7 +172,8 @@ static int check_levels_ce(const v21_where *w, const L21__CompressiveEncoding *c
             return unsup(w, "definition levels out-of-line bit-packed other than 16 bits");
         return 0;
     }
-    default: return unsup(w, "definition level encoding");
+    default:
+        return unsup(w, "definition level encoding");
     }
 }
 
@@ -411,10 +419,18 @@ typedef struct cbuf {
 static void put_word(uint8_t *dst, size_t width, uint64_t v)
 {
     switch (width) {
-    case 1: dst[0] = (uint8_t)v; break;
-    case 2: resona__put_le16(dst, (uint16_t)v); break;
-    case 4: resona__put_le32(dst, (uint32_t)v); break;
-    default: resona__put_le64(dst, v); break;
+    case 1:
+        dst[0] = (uint8_t)v;
+        break;
+    case 2:
+        resona__put_le16(dst, (uint16_t)v);
+        break;
+    case 4:
+        resona__put_le32(dst, (uint32_t)v);
+        break;
+    default:
+        resona__put_le64(dst, v);
+        break;
     }
 }
 
@@ -441,8 +457,10 @@ static int unpack_blocks(const v21_where *w, const uint8_t *buf, size_t len, uns
     const uint8_t *r = buf + full * wpc * tb;
     if (rest == tail && !(rest == wpc && tail == 1024)) {
         for (size_t i = 0; i < tail; i++) {
-            uint64_t v = t == 8 ? r[i] : t == 16 ? resona__le16(r + 2 * i)
-                         : t == 32 ? resona__le32(r + 4 * i) : resona__le64(r + 8 * i);
+            uint64_t v = t == 8    ? r[i]
+                         : t == 16 ? resona__le16(r + 2 * i)
+                         : t == 32 ? resona__le32(r + 4 * i)
+                                   : resona__le64(r + 8 * i);
             put_word(out + (full * 1024 + i) * width, width, v);
         }
         return 0;
@@ -508,8 +526,10 @@ static int dec_fixed(const v21_where *w, const L21__CompressiveEncoding *ce, con
         while (done < count) {
             if (left < tb)
                 return bad(w, "bit-packed block without its width word");
-            uint64_t bw = t == 8 ? b[0] : t == 16 ? resona__le16(b)
-                          : t == 32 ? resona__le32(b) : resona__le64(b);
+            uint64_t bw = t == 8    ? b[0]
+                          : t == 16 ? resona__le16(b)
+                          : t == 32 ? resona__le32(b)
+                                    : resona__le64(b);
             if (bw > t)
                 return bad(w, "bit-packed width larger than the value width");
             size_t need = (size_t)(1024 * bw / t) * tb;
@@ -577,10 +597,11 @@ static int dec_fixed(const v21_where *w, const L21__CompressiveEncoding *ce, con
         if (count > SIZE_MAX / d)
             return bad(w, "fixed_size_list too large");
         /* item validity (null items inside a vector) is not representable; items read as stored */
-        return dec_fixed(w, l->values, bufs + skip, nb - skip, count * (size_t)d,
-                         width / (size_t)d, 0, out, tmp, depth + 1);
+        return dec_fixed(w, l->values, bufs + skip, nb - skip, count * (size_t)d, width / (size_t)d,
+                         0, out, tmp, depth + 1);
     }
-    default: return unsup(w, "fixed-width value encoding");
+    default:
+        return unsup(w, "fixed-width value encoding");
     }
 }
 
@@ -650,7 +671,8 @@ static int dec_levels(const v21_where *w, const L21__CompressiveEncoding *ce, co
             out[i] = resona__le16(raw + 2 * i);
         return 0;
     }
-    default: return unsup(w, "definition level encoding");
+    default:
+        return unsup(w, "definition level encoding");
     }
 }
 
@@ -743,8 +765,8 @@ int resona__v21_chunk_decode(const v21_where *w, v21_page *p, const uint8_t *chu
                 size_t s = (size_t)p->dict_off[k], e = (size_t)p->dict_off[k + 1];
                 if (p->has_fsst) {
                     if ((rc = resona__v21_fsst_decode(w, &p->fsst, p->dict_data + s, e - s,
-                                                      &d->values, &d->values_cap,
-                                                      &d->bytes_len)) < 0)
+                                                      &d->values, &d->values_cap, &d->bytes_len)) <
+                        0)
                         goto done;
                 } else {
                     if ((rc = resona__v21_grow((void **)&d->values, &d->values_cap,
@@ -771,8 +793,8 @@ int resona__v21_chunk_decode(const v21_where *w, v21_page *p, const uint8_t *chu
         if ((rc = dec_variable(w, vc, &bufs[0], fs, count, d, 0)) < 0)
             goto done;
     } else {
-        if ((rc = dec_fixed(w, vc, bufs, p->nbuf, count, d->width,
-                            p->type == RESONA_TYPE_BOOL, d->values, tmp, 0)) < 0)
+        if ((rc = dec_fixed(w, vc, bufs, p->nbuf, count, d->width, p->type == RESONA_TYPE_BOOL,
+                            d->values, tmp, 0)) < 0)
             goto done;
     }
     if (levels)
@@ -812,7 +834,8 @@ int resona__v21_fullzip_decode(const v21_where *w, const v21_page *p, const uint
                     return bad(w, "full-zip value runs past its range");
                 o += p->value_bytes;
             }
-            d->validity[(at + i) / 8] = (uint8_t)(d->validity[(at + i) / 8] & ~(1u << ((at + i) % 8)));
+            d->validity[(at + i) / 8] =
+                (uint8_t)(d->validity[(at + i) / 8] & ~(1u << ((at + i) % 8)));
             d->has_nulls = 1;
             if (p->type == RESONA_TYPE_UTF8)
                 d->offsets[at + i + 1] = d->bytes_len;

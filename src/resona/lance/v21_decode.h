@@ -42,41 +42,41 @@ enum { V21_MINIBLOCK = 1, V21_FULLZIP, V21_ALLNULL };
 
 /** A planned 2.1 page: its layout and whatever was loaded lazily. */
 typedef struct v21_page {
-    int layout;                   /* V21_* */
-    uint32_t col;                 /* for messages */
+    int layout;   /* V21_* */
+    uint32_t col; /* for messages */
     size_t pageno;
-    uint8_t *scratch;             /* raw bytes of the chunk being decoded */
+    uint8_t *scratch; /* raw bytes of the chunk being decoded */
     size_t scratch_cap;
-    L21__PageLayout *pl;          /* owned */
+    L21__PageLayout *pl; /* owned */
     resona_type type;
     uint32_t dim;
-    size_t width;                 /* bytes per value of fixed-width types (bool: 1) */
+    size_t width; /* bytes per value of fixed-width types (bool: 1) */
     /* mini-block */
     const L21__MiniBlockLayout *mb;
-    size_t nbuf;                  /* value buffers per chunk */
-    int large;                    /* has_large_chunk: u32 metadata words and sizes */
+    size_t nbuf; /* value buffers per chunk */
+    int large;   /* has_large_chunk: u32 metadata words and sizes */
     int has_fsst;
-    v21_fsst fsst;                /* value_compression fsst (mini-block or full-zip) */
+    v21_fsst fsst; /* value_compression fsst (mini-block or full-zip) */
     /* dictionary (page buffer 2), loaded on first use */
     int has_dict;
     uint64_t dict_count;
-    uint64_t *dict_off;           /* utf8: dict_count + 1 offsets into dict_data */
-    uint8_t *dict_data;           /* utf8: bytes; fixed: dict_count * width values */
+    uint64_t *dict_off; /* utf8: dict_count + 1 offsets into dict_data */
+    uint8_t *dict_data; /* utf8: bytes; fixed: dict_count * width values */
     size_t dict_len;
     /* chunk table, loaded on first use */
     size_t nchunks;
-    uint64_t *chunk_pos;          /* nchunks + 1 byte offsets inside page buffer 1 */
-    uint64_t *chunk_row;          /* nchunks + 1 first values */
+    uint64_t *chunk_pos; /* nchunks + 1 byte offsets inside page buffer 1 */
+    uint64_t *chunk_row; /* nchunks + 1 first values */
     int chunks_loaded;
     /* last decoded chunk */
     lance_colbuf cache;
-    size_t cached;                /* chunk index + 1, 0 = none */
+    size_t cached; /* chunk index + 1, 0 = none */
     /* full-zip */
     const L21__FullZipLayout *fz;
-    unsigned ctl_bytes;           /* control word bytes: 0, 1, 2 or 4 */
-    unsigned off_bytes;           /* variable width: length bytes; 0 for fixed */
-    size_t value_bytes;           /* fixed width: record value bytes (after the control word) */
-    size_t value_skip;            /* of which an item validity bitmap first (vectors) */
+    unsigned ctl_bytes; /* control word bytes: 0, 1, 2 or 4 */
+    unsigned off_bytes; /* variable width: length bytes; 0 for fixed */
+    size_t value_bytes; /* fixed width: record value bytes (after the control word) */
+    size_t value_skip;  /* of which an item validity bitmap first (vectors) */
     unsigned bits_def;
 } v21_page;
 
@@ -112,8 +112,8 @@ int resona__v21_fullzip_decode(const v21_where *w, const v21_page *p, const uint
 /* ---- v21_read.c (file I/O) ---- */
 
 /** Plan a 2.1 page of column `col` (page index `pageno`) from its PageLayout bytes. */
-int resona__v21_plan(lance_file *f, uint32_t col, size_t pageno, lance_page *p,
-                     const uint8_t *enc, size_t len, resona_type type, uint32_t dim);
+int resona__v21_plan(lance_file *f, uint32_t col, size_t pageno, lance_page *p, const uint8_t *enc,
+                     size_t len, resona_type type, uint32_t dim);
 
 /** Read rows [a, a+n) of a planned 2.1 page into dst rows [at, at+n). */
 int resona__v21_read(lance_file *f, lance_page *p, uint64_t a, size_t n, lance_colbuf *dst,

@@ -26,8 +26,8 @@
 
 #define MAX_DICT_BYTES ((uint64_t)256 << 20)
 
-int resona__v21_plan(lance_file *f, uint32_t col, size_t pageno, lance_page *p,
-                     const uint8_t *enc, size_t len, resona_type type, uint32_t dim)
+int resona__v21_plan(lance_file *f, uint32_t col, size_t pageno, lance_page *p, const uint8_t *enc,
+                     size_t len, resona_type type, uint32_t dim)
 {
     v21_where w = {f->path, col, pageno, p->nbuf ? p->boff[0] : 0};
     v21_page *v = NULL;
@@ -95,7 +95,8 @@ static int copy_rows(const lance_colbuf *src, size_t s, size_t n, lance_colbuf *
 {
     if (d->type == RESONA_TYPE_UTF8) {
         size_t b0 = (size_t)src->offsets[s], b1 = (size_t)src->offsets[s + n];
-        int rc = resona__v21_grow((void **)&d->values, &d->values_cap, d->bytes_len + (b1 - b0) + 1);
+        int rc =
+            resona__v21_grow((void **)&d->values, &d->values_cap, d->bytes_len + (b1 - b0) + 1);
         if (rc < 0)
             return rc;
         memcpy(d->values + d->bytes_len, src->values + b0, b1 - b0);
@@ -197,10 +198,22 @@ static int read_fullzip(lance_file *f, lance_page *p, v21_page *v, uint64_t a, s
         goto done;
     uint64_t s, e;
     switch (rw) {
-    case 1: s = ix[0]; e = ix[n]; break;
-    case 2: s = resona__le16(ix); e = resona__le16(ix + 2 * n); break;
-    case 4: s = resona__le32(ix); e = resona__le32(ix + 4 * n); break;
-    default: s = resona__le64(ix); e = resona__le64(ix + 8 * n); break;
+    case 1:
+        s = ix[0];
+        e = ix[n];
+        break;
+    case 2:
+        s = resona__le16(ix);
+        e = resona__le16(ix + 2 * n);
+        break;
+    case 4:
+        s = resona__le32(ix);
+        e = resona__le32(ix + 4 * n);
+        break;
+    default:
+        s = resona__le64(ix);
+        e = resona__le64(ix + 8 * n);
+        break;
     }
     if (s > e || e > p->bsize[0]) {
         rc = resona__error_set(RESONA_ECORRUPT,
@@ -224,13 +237,15 @@ done:
     return rc;
 }
 
-int resona__v21_read(lance_file *f, lance_page *p, uint64_t a, size_t n, lance_colbuf *d,
-                     size_t at)
+int resona__v21_read(lance_file *f, lance_page *p, uint64_t a, size_t n, lance_colbuf *d, size_t at)
 {
     v21_page *v = p->v21;
     switch (v->layout) {
-    case V21_ALLNULL: return resona__colbuf_nulls(d, at, n);
-    case V21_MINIBLOCK: return read_miniblock(f, p, v, a, n, d, at);
-    default: return read_fullzip(f, p, v, a, n, d, at);
+    case V21_ALLNULL:
+        return resona__colbuf_nulls(d, at, n);
+    case V21_MINIBLOCK:
+        return read_miniblock(f, p, v, a, n, d, at);
+    default:
+        return read_fullzip(f, p, v, a, n, d, at);
     }
 }

@@ -81,10 +81,14 @@ static int pack_layout(const L21__PageLayout *pl, v21_wpage *out)
 static size_t fixed_width(const resona_field *f)
 {
     switch (f->type) {
-    case RESONA_TYPE_FLOAT32: return 4;
-    case RESONA_TYPE_VECTOR: return (size_t)f->dim * 4;
-    case RESONA_TYPE_BOOL: return 1;
-    default: return 8;
+    case RESONA_TYPE_FLOAT32:
+        return 4;
+    case RESONA_TYPE_VECTOR:
+        return (size_t)f->dim * 4;
+    case RESONA_TYPE_BOOL:
+        return 1;
+    default:
+        return 8;
     }
 }
 
@@ -130,8 +134,8 @@ static int pad_to(resona_buf *b, size_t start, size_t mult, uint8_t byte)
     return rc;
 }
 
-static int write_chunk(const resona_field *f, const resona_column *c, size_t r, size_t k,
-                       int nulls, resona_buf *b)
+static int write_chunk(const resona_field *f, const resona_column *c, size_t r, size_t k, int nulls,
+                       resona_buf *b)
 {
     size_t start = b->len;
     size_t vsize;
@@ -217,8 +221,10 @@ static int build_miniblock(const resona_field *f, const resona_column *c, size_t
             lg++;
         }
         if (chunk_size(f, c, r, k, nulls) > CHUNK_MAX)
-            return resona__error_set(RESONA_EINVALID, "column \"%s\": row %zu does not fit a "
-                                     "2.1 mini-block chunk", f->name, r);
+            return resona__error_set(RESONA_EINVALID,
+                                     "column \"%s\": row %zu does not fit a "
+                                     "2.1 mini-block chunk",
+                                     f->name, r);
         size_t before = data->len;
         if ((rc = write_chunk(f, c, r, k, nulls, data)) < 0)
             return rc;
@@ -355,8 +361,10 @@ static int build_fullzip(const resona_field *f, const resona_column *c, size_t a
         fz.details_case = L21__FULL_ZIP_LAYOUT__DETAILS_BITS_PER_VALUE;
         fz.bits_per_value = f->dim * 32;
     } else {
-        return resona__error_set(RESONA_EINVALID, "column \"%s\": no full-zip layout for its "
-                                 "type", f->name);
+        return resona__error_set(RESONA_EINVALID,
+                                 "column \"%s\": no full-zip layout for its "
+                                 "type",
+                                 f->name);
     }
     int32_t layer = nulls ? LAYER_NULLABLE_ITEM : LAYER_ALL_VALID_ITEM;
     fz.has_bits_def = nulls;
