@@ -17,8 +17,9 @@ static const char info_help[] =
     "              \"logical_type\":..., \"nullable\":true|false, \"id\":N[, \"dim\":N]}...],\n"
     "   \"indices\":[\"id_idx\", ...],\n"
     "   \"readable_by\":{\"resona\":bool, \"lancedb_0_13\":bool, \"lancedb_current\":bool},\n"
-    "   \"writable_by_resona\":bool}\n"
-    "rows excludes deleted rows; bytes counts every file under TABLE.\n";
+    "   \"writable_by_resona\":bool[, \"note\":...]}\n"
+    "rows excludes deleted rows; bytes counts every file under TABLE. A data format 2.1\n"
+    "table gets a note: the original supertag's LanceDB (JS 0.13) cannot open it.\n";
 
 int rcmd_info(int argc, char **argv)
 {
@@ -82,10 +83,15 @@ int rcmd_info(int argc, char **argv)
     int is21 = !strcmp(st.data_format, "2.1");
     fprintf(o,
             "],\"readable_by\":{\"resona\":%s,\"lancedb_0_13\":%s,\"lancedb_current\":%s},"
-            "\"writable_by_resona\":%s}\n",
-            is20 ? "true" : "false", is20 && st.reader_flags < 16 ? "true" : "false",
+            "\"writable_by_resona\":%s",
+            is20 || is21 ? "true" : "false", is20 && st.reader_flags < 16 ? "true" : "false",
             (is20 || is21) && st.reader_flags < 64 ? "true" : "false",
-            is20 && (st.writer_flags & ~(uint64_t)9) == 0 ? "true" : "false");
+            (is20 || is21) && (st.writer_flags & ~(uint64_t)9) == 0 ? "true" : "false");
+    if (is21)
+        fputs(",\"note\":\"data format 2.1: the original supertag's LanceDB (JS 0.13) cannot "
+              "open this table; current LanceDB and resona read and append to it\"",
+              o);
+    fputs("}\n", o);
     resona_table_free(t);
     return 0;
 }

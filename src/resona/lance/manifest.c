@@ -454,10 +454,10 @@ uint64_t resona__table_next_fragment_id(const resona_table *t)
 
 int resona__table_check_writable(const resona_table *t)
 {
-    if (t->format != LANCE_FMT_20)
+    if (t->format != LANCE_FMT_20 && t->format != LANCE_FMT_21)
         return resona__error_set(RESONA_EUNSUPPORTED,
-                                 "%s: table data format is %s; resona writes only 2.0 and never "
-                                 "mixes formats in one table",
+                                 "%s: table data format is %s; resona writes 2.0 and 2.1 and "
+                                 "never mixes formats in one table",
                                  t->path, t->format_str);
     uint64_t wf = t->man->writer_feature_flags;
     if (wf & ~(uint64_t)(LANCE_FLAG_DELETION_FILES | LANCE_FLAG_TABLE_CONFIG))

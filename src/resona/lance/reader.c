@@ -1,6 +1,6 @@
 /*
- * lance/reader.c - piecewise reader of Lance v2 data files, format 2.0
- * (lance-format.md sections 4 and 6).
+ * lance/reader.c - piecewise reader of Lance v2 data files, formats 2.0 and
+ * 2.1 (lance-format.md sections 4, 6 and 7).
  *
  * File tail (40-byte footer):
  *
@@ -20,13 +20,15 @@
  *   utf8          [nullable{...}] binary{indices flat 64, bytes flat 8, null_adjustment}
  *                 [nullable{...}] dictionary{indices flat 8|16|32 (1-based, 0 = null),
  *                                            items binary}
- * Anything else (compression, 2.1 layouts, other encodings) is refused with
- * RESONA_EUNSUPPORTED naming the file, column and page.
+ * Pages of format 2.1 files (`/lance.encodings21.PageLayout`) are planned and
+ * read by v21_read.c (lance_page.v21). Anything else (compression, other
+ * encodings) is refused with RESONA_EUNSUPPORTED naming the file, column and page.
  */
 #include "lance/reader.h"
 
 #include "lance/io.h"
 #include "lance/table_int.h"
+#include "lance/v21_decode.h"
 #include "util/alloc.h"
 #include "util/endian.h"
 #include "util/error.h"
@@ -109,7 +111,7 @@ int resona__lfile_open(const char *path, uint64_t expect_size, lance_file **out)
     f->ncols = resona__le32(ft + 28);
     f->major = resona__le16(ft + 32);
     f->minor = resona__le16(ft + 34);
-    if (!((f->major == 0 && f->minor == 3) || (f->major == 2 && f->minor == 0))) {
+    if (!((f->major == 0 && f->minor == 3) || (f->major == 2 && f->minor <= 1))) {
         if (f->major == 0 && f->minor < 3)
             rc =
                 resona__error_set(RESONA_EUNSUPPORTED,
@@ -118,7 +120,7 @@ int resona__lfile_open(const char *path, uint64_t expect_size, lance_file **out)
         else
             rc = resona__error_set(RESONA_EUNSUPPORTED,
                                    "%s: Lance file format %u.%u is not supported (resona reads "
-                                   "2.0 here)",
+                                   "2.0 and 2.1)",
                                    path, f->major, f->minor);
         goto done;
     }
@@ -184,6 +186,7 @@ void resona__lfile_column_free(lance_column *c)
         resona__free(c->pages[i].bsize);
         resona__free(c->pages[i].dict_off);
         resona__free(c->pages[i].dict_data);
+        resona__v21_page_free(c->pages[i].v21);
     }
     resona__free(c->pages);
     memset(c, 0, sizeof(*c));
@@ -454,6 +457,17 @@ int resona__lfile_column(lance_file *f, uint32_t col, resona_type type, uint32_t
         }
         const char *tu = any->type_url;
         size_t tl = strlen(tu);
+        static const char want21[] = "lance.encodings21.PageLayout";
+        if (f->major == 2 && f->minor == 1 && tl >= sizeof(want21) - 1 &&
+            strcmp(tu + tl - (sizeof(want21) - 1), want21) == 0) {
+            /* format 2.1 structural layouts: planned and read by v21_read.c */
+            if ((rc = resona__v21_plan(f, col, i, p, any->value.data, any->value.len, type,
+                                       dim)) < 0)
+                goto done;
+            lf__any__free_unpacked(any, &resona__pb_alloc);
+            any = NULL;
+            continue;
+        }
         static const char want[] = "lance.encodings.ArrayEncoding";
         if (tl < sizeof(want) - 1 || strcmp(tu + tl - (sizeof(want) - 1), want) != 0) {
             rc = resona__error_set(RESONA_EUNSUPPORTED,
@@ -775,6 +789,8 @@ done:
 static int read_page(lance_file *f, lance_page *p, uint64_t a, size_t n, lance_colbuf *d, size_t at)
 {
     int rc = 0;
+    if (p->v21)
+        return resona__v21_read(f, p, a, n, d, at);
     if (p->kind == PK_ALLNULL)
         return resona__colbuf_nulls(d, at, n);
     if (p->validity >= 0 && (rc = read_validity(f, p, a, n, d, at)) < 0)

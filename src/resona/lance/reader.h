@@ -1,5 +1,6 @@
 /*
- * lance/reader.h - reading Lance v2 data files of format 2.0 piecewise.
+ * lance/reader.h - reading Lance v2 data files of formats 2.0 and 2.1 piecewise
+ * (2.1 pages: v21_decode.h).
  *
  * A lance_file is an open data file with its footer, column-metadata table
  * and schema (global buffer 0) checked against the file size. A column's
@@ -35,6 +36,7 @@ typedef struct lance_page {
     uint64_t *dict_off; /* loaded on first use: dict_count + 1 starts/ends */
     uint8_t *dict_data;
     size_t dict_len;
+    struct v21_page *v21; /* format 2.1 pages: plan and lazy state (v21_read.c), else NULL */
 } lance_page;
 
 typedef struct lance_column {

@@ -78,9 +78,9 @@ int resona_table_scan(resona_table *t, const resona_scan_options *opts, resona_s
     resona_scan_options o = RESONA_SCAN_OPTIONS_INIT;
     if (opts)
         o = *opts;
-    if (t->format != LANCE_FMT_20)
+    if (t->format != LANCE_FMT_20 && t->format != LANCE_FMT_21)
         return resona__error_set(RESONA_EUNSUPPORTED,
-                                 "%s: scanning data format %s is not supported yet (2.0 only)",
+                                 "%s: scanning data format %s is not supported (2.0 and 2.1 are)",
                                  t->path, t->format_str);
     resona_scan *s = resona__calloc(1, sizeof(*s));
     if (!s)
@@ -172,10 +172,12 @@ static int open_fragment(resona_scan *s)
                     continue;
                 if (k >= df->n_column_indices || df->column_indices[k] < 0)
                     break;
-                if (df->file_major_version != 2 || df->file_minor_version != 0) {
-                    return resona__error_set(
-                        RESONA_EUNSUPPORTED, "%s: data file %s has format %u.%u (resona reads 2.0)",
-                        t->path, df->path, df->file_major_version, df->file_minor_version);
+                if (df->file_major_version != 2 || df->file_minor_version > 1) {
+                    return resona__error_set(RESONA_EUNSUPPORTED,
+                                             "%s: data file %s has format %u.%u (resona reads "
+                                             "2.0 and 2.1)",
+                                             t->path, df->path, df->file_major_version,
+                                             df->file_minor_version);
                 }
                 if (!s->files[j]) {
                     char *p = resona__io_fmt("%s/data/%s", t->path, df->path);

@@ -17,6 +17,7 @@
 #include "lance/writer.h"
 
 #include "lance/io.h"
+#include "lance/v21_writer.h"
 #include "lance_file.pb-c.h"
 #include "util/alloc.h"
 #include "util/buf.h"
@@ -57,6 +58,7 @@ struct lance_writer {
     int32_t *field_ids, *col_idx;
     Lt__DataFile df;
     int finished;
+    int v21; /* the table's data format is 2.1: pages from v21_writer.c, footer 2.1 */
 };
 
 static int flush(lance_writer *w)
@@ -105,6 +107,7 @@ int resona__writer_open(const resona_table *t, lance_writer **out)
         return RESONA_ENOMEM;
     w->fd = -1;
     w->t = t;
+    w->v21 = t->format == LANCE_FMT_21;
     w->out = (resona_buf)RESONA_BUF_INIT(0);
     int rc = 0;
     char uuid[37];
@@ -491,6 +494,33 @@ static int write_utf8_page(lance_writer *w, size_t col, const resona_column *c, 
     return add_page(w, col, &pg);
 }
 
+/* A format 2.1 page (v21_writer.c builds it; its buffers are written 64-byte aligned here). */
+static int write_v21_page(lance_writer *w, size_t col, const resona_field *f,
+                          const resona_column *c, size_t a, size_t n)
+{
+    v21_wpage vp;
+    int rc = resona__v21_page_build(f, c, a, n, &vp);
+    if (rc < 0)
+        return rc;
+    wpage pg;
+    memset(&pg, 0, sizeof(pg));
+    pg.rows = n;
+    for (size_t b = 0; rc == 0 && b < vp.nbuf; b++) {
+        if ((rc = buf_begin(w, &pg)) == 0 && vp.buf[b].len)
+            rc = emit(w, vp.buf[b].ptr, vp.buf[b].len);
+        if (rc == 0)
+            buf_end(w, &pg);
+    }
+    if (rc == 0) {
+        pg.enc = vp.enc;
+        pg.enc_len = vp.enc_len;
+        vp.enc = NULL;
+        rc = add_page(w, col, &pg);
+    }
+    resona__v21_wpage_free(&vp);
+    return rc;
+}
+
 int resona__writer_write(lance_writer *w, const resona_column *const *cols, size_t rows)
 {
     for (size_t i = 0; i < w->ncols; i++) {
@@ -511,7 +541,7 @@ int resona__writer_write(lance_writer *w, const resona_column *const *cols, size
                         k++;
                     n = k;
                 }
-                rc = write_utf8_page(w, i, c, a, n);
+                rc = w->v21 ? write_v21_page(w, i, f, c, a, n) : write_utf8_page(w, i, c, a, n);
             } else {
                 size_t width = f->type == RESONA_TYPE_VECTOR ? (size_t)f->dim * 4 : 8;
                 size_t lim = PAGE_BYTES / width;
@@ -519,7 +549,8 @@ int resona__writer_write(lance_writer *w, const resona_column *const *cols, size
                     lim = 1;
                 if (n > lim)
                     n = lim;
-                rc = write_fixed_page(w, i, f, c, a, n);
+                rc = w->v21 ? write_v21_page(w, i, f, c, a, n)
+                            : write_fixed_page(w, i, f, c, a, n);
             }
             if (rc < 0)
                 return rc;
@@ -660,8 +691,8 @@ int resona__writer_finish(lance_writer *w, Lt__DataFile **dfo, uint64_t *rows)
     resona__put_le64(tail + 32, gbo_start);
     resona__put_le32(tail + 40, 1);
     resona__put_le32(tail + 44, (uint32_t)w->ncols);
-    resona__put_le16(tail + 48, 0);
-    resona__put_le16(tail + 50, 3);
+    resona__put_le16(tail + 48, w->v21 ? 2 : 0); /* footer 2.1, or 0.3 = format 2.0 */
+    resona__put_le16(tail + 50, w->v21 ? 1 : 3);
     memcpy(tail + 52, "LANC", 4);
     if ((rc = emit(w, tail, sizeof(tail))) < 0 || (rc = flush(w)) < 0)
         goto done;
@@ -679,6 +710,8 @@ int resona__writer_finish(lance_writer *w, Lt__DataFile **dfo, uint64_t *rows)
     w->df.column_indices = w->col_idx;
     w->df.has_file_major_version = 1;
     w->df.file_major_version = 2;
+    w->df.has_file_minor_version = w->v21;
+    w->df.file_minor_version = w->v21 ? 1 : 0;
     w->df.has_file_size_bytes = 1;
     w->df.file_size_bytes = w->pos;
     w->finished = 1;
