@@ -37,9 +37,12 @@ static resona_table *open_or_create(const char *dir, uint32_t dim)
     char path[4096];
     snprintf(path, sizeof(path), "%s/embeddings.lance", dir);
     resona_field f[] = {
-        {"id", RESONA_TYPE_UTF8, 0, 1, 0, NULL},           {"text_hash", RESONA_TYPE_UTF8, 0, 1, 0, NULL},
-        {"context_text", RESONA_TYPE_UTF8, 0, 1, 0, NULL}, {"model", RESONA_TYPE_UTF8, 0, 1, 0, NULL},
-        {"dimensions", RESONA_TYPE_FLOAT64, 0, 1, 0, NULL}, {"metadata", RESONA_TYPE_UTF8, 0, 1, 0, NULL},
+        {"id", RESONA_TYPE_UTF8, 0, 1, 0, NULL},
+        {"text_hash", RESONA_TYPE_UTF8, 0, 1, 0, NULL},
+        {"context_text", RESONA_TYPE_UTF8, 0, 1, 0, NULL},
+        {"model", RESONA_TYPE_UTF8, 0, 1, 0, NULL},
+        {"dimensions", RESONA_TYPE_FLOAT64, 0, 1, 0, NULL},
+        {"metadata", RESONA_TYPE_UTF8, 0, 1, 0, NULL},
         {"vector", RESONA_TYPE_VECTOR, dim, 1, 0, NULL},
     };
     resona_schema s = {f, 7};
@@ -92,16 +95,20 @@ static int append_batch(resona_table *t, uint64_t first, size_t n, uint32_t dim,
         vec[i] = (float)x / 4294967296.0f - 0.5f;
     }
     resona_column cols[] = {
-        {"id", id.data, id.off, NULL},           {"text_hash", th.data, th.off, NULL},
-        {"context_text", ct.data, ct.off, NULL}, {"model", mo.data, mo.off, NULL},
-        {"dimensions", dims, NULL, NULL},        {"metadata", md.data, md.off, NULL},
+        {"id", id.data, id.off, NULL},
+        {"text_hash", th.data, th.off, NULL},
+        {"context_text", ct.data, ct.off, NULL},
+        {"model", mo.data, mo.off, NULL},
+        {"dimensions", dims, NULL, NULL},
+        {"metadata", md.data, md.off, NULL},
         {"vector", vec, NULL, NULL},
     };
     resona_batch b = {n, cols, 7};
     double a = now();
     int rc = resona_table_append(t, &b, NULL);
     *secs = now() - a;
-    *bytes += (double)(n * dim * 4 + id.off[n] + th.off[n] + ct.off[n] + mo.off[n] + md.off[n] + n * 8);
+    *bytes +=
+        (double)(n * dim * 4 + id.off[n] + th.off[n] + ct.off[n] + mo.off[n] + md.off[n] + n * 8);
     free(id.data), free(id.off), free(th.data), free(th.off), free(ct.data), free(ct.off);
     free(mo.data), free(mo.off), free(md.data), free(md.off), free(dims), free(vec);
     return rc;
@@ -125,7 +132,8 @@ static int cmd_append(const char *dir, uint64_t rows, uint32_t dim, size_t batch
     double el = now() - t0;
     printf("{\"op\":\"append\",\"rows\":%" PRIu64 ",\"dim\":%u,\"batch\":%zu,\"seconds\":%.3f,"
            "\"append_seconds\":%.3f,\"MB_per_s\":%.1f,\"seconds_per_append\":%.4f}\n",
-           rows, dim, batch, el, append_time, bytes / 1e6 / append_time, append_time / (double)appends);
+           rows, dim, batch, el, append_time, bytes / 1e6 / append_time,
+           append_time / (double)appends);
     resona_table_free(t);
     return 0;
 }
@@ -209,6 +217,7 @@ int main(int argc, char **argv)
         return cmd_scan(argv[2], argc >= 4 ? argv[3] : NULL);
     if (argc >= 4 && !strcmp(argv[1], "frags"))
         return cmd_frags(argv[2], (unsigned)atoi(argv[3]));
-    fprintf(stderr, "usage: bench_lance append DIR ROWS DIM BATCH | scan DIR [COLS] | frags DIR N\n");
+    fprintf(stderr,
+            "usage: bench_lance append DIR ROWS DIM BATCH | scan DIR [COLS] | frags DIR N\n");
     return 2;
 }

@@ -111,10 +111,13 @@ typedef enum resona_manifest_naming {
 typedef struct resona_create_options {
     unsigned int version;          /**< struct version, RESONA_CREATE_OPTIONS_VERSION */
     resona_manifest_naming naming; /**< default V2 */
-    int exist_ok;                  /**< 1: if the table exists, open it instead (schema unchecked) */
+    int exist_ok; /**< 1: if the table exists, open it instead (schema unchecked) */
 } resona_create_options;
 #define RESONA_CREATE_OPTIONS_VERSION 1
-#define RESONA_CREATE_OPTIONS_INIT {RESONA_CREATE_OPTIONS_VERSION, RESONA_NAMING_V2, 0}
+#define RESONA_CREATE_OPTIONS_INIT                                                                 \
+    {                                                                                              \
+        RESONA_CREATE_OPTIONS_VERSION, RESONA_NAMING_V2, 0                                         \
+    }
 
 /**
  * Create an empty table at `path` (the `<name>.lance` directory; parent
@@ -133,7 +136,10 @@ typedef struct resona_open_options {
     uint64_t at_version;  /**< 0 = latest; else open exactly this version (read-only use) */
 } resona_open_options;
 #define RESONA_OPEN_OPTIONS_VERSION 1
-#define RESONA_OPEN_OPTIONS_INIT {RESONA_OPEN_OPTIONS_VERSION, 0}
+#define RESONA_OPEN_OPTIONS_INIT                                                                   \
+    {                                                                                              \
+        RESONA_OPEN_OPTIONS_VERSION, 0                                                             \
+    }
 
 /**
  * Open the table at `path` at its latest version (or opts->at_version).
@@ -193,11 +199,14 @@ typedef struct resona_batch {
 } resona_batch;
 
 typedef struct resona_append_options {
-    unsigned int version;   /**< RESONA_APPEND_OPTIONS_VERSION */
+    unsigned int version;     /**< RESONA_APPEND_OPTIONS_VERSION */
     unsigned int max_retries; /**< commit conflicts retried (default 100) */
 } resona_append_options;
 #define RESONA_APPEND_OPTIONS_VERSION 1
-#define RESONA_APPEND_OPTIONS_INIT {RESONA_APPEND_OPTIONS_VERSION, 100}
+#define RESONA_APPEND_OPTIONS_INIT                                                                 \
+    {                                                                                              \
+        RESONA_APPEND_OPTIONS_VERSION, 100                                                         \
+    }
 
 /**
  * Append `batch` as ONE new fragment (one 2.0 data file, fsynced) and ONE new
@@ -208,6 +217,9 @@ typedef struct resona_append_options {
  * dim does not match, or an unknown column name: RESONA_EINVALID. A table
  * whose data format is not 2.0: RESONA_EUNSUPPORTED naming the format.
  * A batch of 0 rows commits nothing and returns 0. opts may be NULL.
+ * In the rare case that the version was committed but reloading the handle
+ * then failed (e.g. RESONA_ENOMEM), the error is returned although the rows
+ * are in the table: refresh and check before retrying.
  */
 RESONA_EXTERN int resona_table_append(resona_table *table, const resona_batch *batch,
                                       const resona_append_options *opts);
@@ -215,15 +227,18 @@ RESONA_EXTERN int resona_table_append(resona_table *table, const resona_batch *b
 /* ---- scans ------------------------------------------------------------- */
 
 typedef struct resona_scan_options {
-    unsigned int version;        /**< RESONA_SCAN_OPTIONS_VERSION */
-    const char *const *columns;  /**< column names to read; NULL = all columns */
+    unsigned int version;       /**< RESONA_SCAN_OPTIONS_VERSION */
+    const char *const *columns; /**< column names to read; NULL = all columns */
     size_t column_count;
-    size_t chunk_rows;           /**< max rows per chunk (default 8192) */
-    size_t fragment_first;       /**< first fragment (index into the version's list) */
-    size_t fragment_count;       /**< 0 = all from fragment_first */
+    size_t chunk_rows;     /**< max rows per chunk (default 8192) */
+    size_t fragment_first; /**< first fragment (index into the version's list) */
+    size_t fragment_count; /**< 0 = all from fragment_first */
 } resona_scan_options;
 #define RESONA_SCAN_OPTIONS_VERSION 1
-#define RESONA_SCAN_OPTIONS_INIT {RESONA_SCAN_OPTIONS_VERSION, NULL, 0, 8192, 0, 0}
+#define RESONA_SCAN_OPTIONS_INIT                                                                   \
+    {                                                                                              \
+        RESONA_SCAN_OPTIONS_VERSION, NULL, 0, 8192, 0, 0                                           \
+    }
 
 /**
  * A chunk of consecutive live rows of one fragment. Borrowed from the scan:
@@ -275,12 +290,15 @@ RESONA_EXTERN int resona_table_delete(resona_table *table, const char *column,
                                       uint64_t *deleted_out);
 
 typedef struct resona_compact_options {
-    unsigned int version;   /**< RESONA_COMPACT_OPTIONS_VERSION */
-    uint64_t target_rows;   /**< target rows per fragment (default 1,048,576) */
-    double deleted_ratio;   /**< also rewrite fragments with more deleted rows (default 0.1) */
+    unsigned int version; /**< RESONA_COMPACT_OPTIONS_VERSION */
+    uint64_t target_rows; /**< target rows per fragment (default 1,048,576) */
+    double deleted_ratio; /**< also rewrite fragments with more deleted rows (default 0.1) */
 } resona_compact_options;
 #define RESONA_COMPACT_OPTIONS_VERSION 1
-#define RESONA_COMPACT_OPTIONS_INIT {RESONA_COMPACT_OPTIONS_VERSION, 1048576, 0.1}
+#define RESONA_COMPACT_OPTIONS_INIT                                                                \
+    {                                                                                              \
+        RESONA_COMPACT_OPTIONS_VERSION, 1048576, 0.1                                               \
+    }
 
 typedef struct resona_compact_stats {
     uint64_t fragments_removed;
@@ -322,7 +340,7 @@ RESONA_EXTERN int resona_table_prune(resona_table *table, int64_t older_than_sec
 
 typedef struct resona_table_stats {
     uint64_t version;
-    uint64_t rows;           /**< live rows */
+    uint64_t rows; /**< live rows */
     uint64_t deleted_rows;
     uint64_t fragments;
     uint64_t versions;       /**< manifests present in _versions/ */

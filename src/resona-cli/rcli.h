@@ -31,12 +31,14 @@ int rcmd_search(int argc, char **argv);
 /* Rows: {"name", rcmd_name, "summary"}; keep sorted. */
 #define RESONA_CLI_COMMANDS                                                                        \
     {"append", rcmd_append, "append JSON-lines rows (one fragment, one version)"},                 \
-    {"compact", rcmd_compact, "merge small fragments, drop deleted rows, prune old versions"},     \
-    {"delete", rcmd_delete, "delete rows whose column value is in a list"},                        \
-    {"info", rcmd_info, "table version, rows, fragments, format, schema, indices (JSON)"},         \
-    {"scan", rcmd_scan, "print rows as JSON lines"},                                               \
-    {"search", rcmd_search, "exact nearest-neighbour search (JSON lines with _distance)"},         \
-    {NULL, NULL, NULL}
+        {"compact", rcmd_compact, "merge small fragments, drop deleted rows, prune old versions"}, \
+        {"delete", rcmd_delete, "delete rows whose column value is in a list"},                    \
+        {"info", rcmd_info, "table version, rows, fragments, format, schema, indices (JSON)"},     \
+        {"scan", rcmd_scan, "print rows as JSON lines"},                                           \
+        {"search", rcmd_search, "exact nearest-neighbour search (JSON lines with _distance)"},     \
+    {                                                                                              \
+        NULL, NULL, NULL                                                                           \
+    }
 
 /** Print "resona: <fmt>" to stderr. */
 void rcli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

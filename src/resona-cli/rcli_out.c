@@ -17,13 +17,27 @@ void rcli_json_string(FILE *out, const char *s, size_t len)
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         switch (c) {
-        case '"': fputs("\\\"", out); break;
-        case '\\': fputs("\\\\", out); break;
-        case '\n': fputs("\\n", out); break;
-        case '\r': fputs("\\r", out); break;
-        case '\t': fputs("\\t", out); break;
-        case '\b': fputs("\\b", out); break;
-        case '\f': fputs("\\f", out); break;
+        case '"':
+            fputs("\\\"", out);
+            break;
+        case '\\':
+            fputs("\\\\", out);
+            break;
+        case '\n':
+            fputs("\\n", out);
+            break;
+        case '\r':
+            fputs("\\r", out);
+            break;
+        case '\t':
+            fputs("\\t", out);
+            break;
+        case '\b':
+            fputs("\\b", out);
+            break;
+        case '\f':
+            fputs("\\f", out);
+            break;
         default:
             if (c < 0x20)
                 fprintf(out, "\\u%04x", c);
@@ -61,8 +75,12 @@ void rcli_json_value(FILE *out, const resona_field *f, const resona_column *c, s
         rcli_json_string(out, (const char *)c->values + c->offsets[r],
                          (size_t)(c->offsets[r + 1] - c->offsets[r]));
         break;
-    case RESONA_TYPE_FLOAT64: rcli_json_f64(out, ((const double *)c->values)[r]); break;
-    case RESONA_TYPE_FLOAT32: rcli_json_f32(out, ((const float *)c->values)[r]); break;
+    case RESONA_TYPE_FLOAT64:
+        rcli_json_f64(out, ((const double *)c->values)[r]);
+        break;
+    case RESONA_TYPE_FLOAT32:
+        rcli_json_f32(out, ((const float *)c->values)[r]);
+        break;
     case RESONA_TYPE_INT64:
         fprintf(out, "%lld", (long long)((const int64_t *)c->values)[r]);
         break;
@@ -80,7 +98,9 @@ void rcli_json_value(FILE *out, const resona_field *f, const resona_column *c, s
         fputc(']', out);
         break;
     }
-    case RESONA_TYPE_OTHER: fputs("null", out); break;
+    case RESONA_TYPE_OTHER:
+        fputs("null", out);
+        break;
     }
 }
 

@@ -157,7 +157,8 @@ static int add_value(colacc *c, size_t r, yajl_val v, size_t line)
         c->vlen += need;
         return 0;
     }
-    case RESONA_TYPE_OTHER: break;
+    case RESONA_TYPE_OTHER:
+        break;
     }
     rcli_error("append: column '%s' has a type resona cannot write", c->name);
     return -1;

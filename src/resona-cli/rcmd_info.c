@@ -56,7 +56,8 @@ int rcmd_info(int argc, char **argv)
             (unsigned long long)st.deleted_rows, (unsigned long long)st.fragments,
             (unsigned long long)st.versions, (unsigned long long)st.bytes);
     rcli_json_string(o, st.data_format, strlen(st.data_format));
-    fprintf(o, ",\"manifest_naming\":\"%s\",\"reader_flags\":%llu,\"writer_flags\":%llu,\"schema\":[",
+    fprintf(o,
+            ",\"manifest_naming\":\"%s\",\"reader_flags\":%llu,\"writer_flags\":%llu,\"schema\":[",
             st.naming == RESONA_NAMING_V1 ? "v1" : "v2", (unsigned long long)st.reader_flags,
             (unsigned long long)st.writer_flags);
     const resona_schema *s = resona_table_schema(t);

@@ -105,9 +105,12 @@ int rcmd_search(int argc, char **argv)
         path = argv[i];
     }
     uint64_t k = 10;
-    int mt = !strcmp(metric, "l2") ? 0 : !strcmp(metric, "cosine") ? 1 : !strcmp(metric, "dot") ? 2 : -1;
-    if (!path || (!vec == !vfile) || (ks && (rcli_parse_u64(ks, &k) < 0 || k == 0 || k > 1000000)) ||
-        mt < 0) {
+    int mt = !strcmp(metric, "l2")       ? 0
+             : !strcmp(metric, "cosine") ? 1
+             : !strcmp(metric, "dot")    ? 2
+                                         : -1;
+    if (!path || (!vec == !vfile) ||
+        (ks && (rcli_parse_u64(ks, &k) < 0 || k == 0 || k > 1000000)) || mt < 0) {
         rcli_error("search: bad arguments (see 'resona search --help')");
         return 2;
     }

@@ -109,7 +109,8 @@ static int str_eq(const resona_column *c, size_t r, const char *want)
     if (c->validity && !(c->validity[r / 8] >> (r % 8) & 1))
         return want == NULL;
     size_t len = (size_t)(c->offsets[r + 1] - c->offsets[r]);
-    return want && strlen(want) == len && !memcmp((const char *)c->values + c->offsets[r], want, len);
+    return want && strlen(want) == len &&
+           !memcmp((const char *)c->values + c->offsets[r], want, len);
 }
 
 /* Scan all columns and check every row against the golden rows. Returns rows seen. */
@@ -118,8 +119,8 @@ static size_t check_table(resona_table *t, size_t max_rows_seen)
     load_golden();
     for (size_t i = 0; i < nrows; i++)
         rows[i].seen = 0;
-    const char *cols[] = {"id", "text_hash", "context_text", "model", "dimensions", "metadata",
-                          "vector"};
+    const char *cols[] = {"id",         "text_hash", "context_text", "model",
+                          "dimensions", "metadata",  "vector"};
     resona_scan_options so = RESONA_SCAN_OPTIONS_INIT;
     so.columns = cols;
     so.column_count = 7;
@@ -214,16 +215,22 @@ static void test_append_to_copy(void **state)
         size_t total = 0;
         for (int i = 0; i < N; i++) {
             const golden *g = &rows[i * 300];
-            const char *v = c == 0 ? g->id : c == 1 ? g->text_hash : c == 2 ? g->context_text
-                                           : c == 3 ? g->model : g->metadata;
+            const char *v = c == 0   ? g->id
+                            : c == 1 ? g->text_hash
+                            : c == 2 ? g->context_text
+                            : c == 3 ? g->model
+                                     : g->metadata;
             total += strlen(v);
         }
         bytes[c] = malloc(total + 1);
         off[c][0] = 0;
         for (int i = 0; i < N; i++) {
             const golden *g = &rows[i * 300];
-            const char *v = c == 0 ? g->id : c == 1 ? g->text_hash : c == 2 ? g->context_text
-                                           : c == 3 ? g->model : g->metadata;
+            const char *v = c == 0   ? g->id
+                            : c == 1 ? g->text_hash
+                            : c == 2 ? g->context_text
+                            : c == 3 ? g->model
+                                     : g->metadata;
             memcpy(bytes[c] + off[c][i], v, strlen(v));
             off[c][i + 1] = off[c][i] + strlen(v);
         }
@@ -261,7 +268,8 @@ static void test_append_to_copy(void **state)
     assert_non_null(x);
     /* unknown fields carried forward: lance 0.19's Field #11 "default"
      * (tag 0x5a, 7 bytes) on each of the 9 fields, as in version 3 */
-    static const char f11[] = "\x5a\x07" "default";
+    static const char f11[] = "\x5a\x07"
+                              "default";
     size_t n11 = 0;
     for (size_t i = 0; i + 9 <= l; i++)
         n11 += !memcmp(x + i, f11, 9);

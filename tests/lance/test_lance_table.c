@@ -165,8 +165,7 @@ static void test_many_pages(void **state)
     free(dir);
 }
 
-static void delete_keys(resona_table *t, uint64_t from, uint64_t to, uint64_t step,
-                        uint64_t expect)
+static void delete_keys(resona_table *t, uint64_t from, uint64_t to, uint64_t step, uint64_t expect)
 {
     size_t n = (size_t)((to - from + step - 1) / step);
     char **v = calloc(n + 1, sizeof(char *));
@@ -193,7 +192,7 @@ static void test_delete_compact_prune(void **state)
     char *dir = ts_tmpdir("lance-del");
     char *path = ts_path(dir, "t.lance");
     resona_table *t = make_table(dir, 4, RESONA_NAMING_V1);
-    append_rows(t, 0, 6000, 4);  /* fragment 0 */
+    append_rows(t, 0, 6000, 4);   /* fragment 0 */
     append_rows(t, 6000, 100, 4); /* fragment 1 */
     append_rows(t, 6100, 50, 4);  /* fragment 2 */
     /* 5500 rows of fragment 0 -> bitmap; 3 of fragment 1 -> Arrow IPC */
@@ -224,7 +223,8 @@ static void test_delete_compact_prune(void **state)
                       (k >= 6010 && k < 6020 && k % 2 == 0) || k >= 6100;
         assert_int_equal(seen[k], deleted ? 0 : 1);
     }
-    /* compaction: both fragments small and/or heavily deleted -> one fragment, same rows, same order */
+    /* compaction: both fragments small and/or heavily deleted -> one fragment, same rows, same
+     * order */
     resona_compact_stats cs;
     assert_int_equal(resona_table_compact(t, NULL, &cs), 0);
     assert_int_equal(cs.fragments_removed, 2);
@@ -387,10 +387,8 @@ int main(void)
      * on a busy disk (no test here power-cycles the machine) */
     setenv("RESONA_UNSAFE_NO_FSYNC", "1", 1);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_roundtrip_types),
-        cmocka_unit_test(test_many_pages),
-        cmocka_unit_test(test_delete_compact_prune),
-        cmocka_unit_test(test_bad_batches),
+        cmocka_unit_test(test_roundtrip_types),      cmocka_unit_test(test_many_pages),
+        cmocka_unit_test(test_delete_compact_prune), cmocka_unit_test(test_bad_batches),
         cmocka_unit_test(test_format_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

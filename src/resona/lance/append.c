@@ -135,6 +135,8 @@ int resona_table_append(resona_table *t, const resona_batch *batch,
         next.has_max_fragment_id = 1;
         next.max_fragment_id = (uint32_t)id;
         rc = resona__manifest_commit(t, &next, &txn, t->index_raw, t->index_len);
+        if (t->committed)
+            committed = 1; /* linked: keep the data file even if the reload failed */
         if (rc != RESONA_ECONFLICT)
             break;
         if (attempt >= o.max_retries)
@@ -151,8 +153,6 @@ int resona_table_append(resona_table *t, const resona_batch *batch,
             break;
         }
     }
-    if (rc == 0)
-        committed = 1;
 done:
     resona__writer_free(w, committed);
     resona__free(frags);

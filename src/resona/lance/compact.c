@@ -204,10 +204,10 @@ static int compact_once(resona_table *t, const resona_compact_options *opts,
                         const resona_field *f = &t->fields[c];
                         const resona_column *src = &ch->columns[c];
                         sl[c] = *src;
-                        size_t w = f->type == RESONA_TYPE_VECTOR ? (size_t)f->dim * 4
+                        size_t w = f->type == RESONA_TYPE_VECTOR    ? (size_t)f->dim * 4
                                    : f->type == RESONA_TYPE_FLOAT32 ? 4
-                                   : f->type == RESONA_TYPE_BOOL ? 1
-                                                                 : 8;
+                                   : f->type == RESONA_TYPE_BOOL    ? 1
+                                                                    : 8;
                         if (f->type == RESONA_TYPE_UTF8)
                             sl[c].offsets = src->offsets + done_rows;
                         else
@@ -321,8 +321,7 @@ static int compact_once(resona_table *t, const resona_compact_options *opts,
             stats->files_removed += oldp[k]->n_files + (oldp[k]->deletion_file != NULL);
     }
     rc = resona__manifest_commit(t, &next, &txn, idx, idx_len);
-    if (rc == 0)
-        committed = 1;
+    committed = t->committed;
 done:
     resona_scan_free(s);
     for (size_t i = 0; i < nout; i++)

@@ -42,10 +42,10 @@ static int in_set(const char *const *sorted, size_t n, const char *s, size_t len
 }
 
 typedef struct del_plan {
-    Lt__DataFragment *upd;   /* updated copies (n_frag) */
+    Lt__DataFragment *upd; /* updated copies (n_frag) */
     Lt__DeletionFile *dfs;
-    int *state;              /* 0 unchanged, 1 updated, 2 removed */
-    char **written;          /* deletion files written (for cleanup) */
+    int *state;     /* 0 unchanged, 1 updated, 2 removed */
+    char **written; /* deletion files written (for cleanup) */
     size_t nwritten;
 } del_plan;
 
@@ -252,8 +252,8 @@ int resona_table_delete(resona_table *t, const char *column, const char *const *
             next.max_fragment_id = (uint32_t)(nid ? nid - 1 : 0);
         }
         rc = resona__manifest_commit(t, &next, &txn, t->index_raw, t->index_len);
-        if (rc == 0) {
-            if (deleted_out)
+        if (t->committed) { /* linked: keep its deletion files, even if the reload failed */
+            if (deleted_out && rc == 0)
                 *deleted_out = total;
             plan_free(&p, nf, 1);
             break;

@@ -241,19 +241,17 @@ int resona__deletion_decode(const uint8_t *buf, size_t len, int file_type, const
     else if (cookie == 12346u && len >= 8)
         containers = resona__le32(buf + 4);
     else
-        return resona__error_set(RESONA_ECORRUPT, "%s: bad roaring cookie 0x%08x at offset 0",
-                                 name, cookie);
+        return resona__error_set(RESONA_ECORRUPT, "%s: bad roaring cookie 0x%08x at offset 0", name,
+                                 cookie);
     if (containers > 65536 || containers * 4 > len)
         return resona__error_set(RESONA_ECORRUPT, "%s: roaring container count %llu is impossible",
                                  name, (unsigned long long)containers);
     size_t need = roaring_bitmap_portable_deserialize_size((const char *)buf, len);
     if (need == 0 || need > len)
-        return resona__error_set(RESONA_ECORRUPT, "%s: not a valid portable roaring bitmap",
-                                 name);
+        return resona__error_set(RESONA_ECORRUPT, "%s: not a valid portable roaring bitmap", name);
     roaring_bitmap_t *r = roaring_bitmap_portable_deserialize_safe((const char *)buf, len);
     if (!r)
-        return resona__error_set(RESONA_ECORRUPT, "%s: not a valid portable roaring bitmap",
-                                 name);
+        return resona__error_set(RESONA_ECORRUPT, "%s: not a valid portable roaring bitmap", name);
     *out = r;
     return 0;
 }

@@ -44,8 +44,9 @@ int resona__io_pread(int fd, const char *name, uint64_t off, void *buf, size_t l
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            return resona__error_set_errno(RESONA_EIO, errno, "%s: read of %zu bytes at offset %llu",
-                                           name, len, (unsigned long long)off);
+            return resona__error_set_errno(RESONA_EIO, errno,
+                                           "%s: read of %zu bytes at offset %llu", name, len,
+                                           (unsigned long long)off);
         }
         if (n == 0)
             return resona__error_set(RESONA_ECORRUPT,
@@ -79,8 +80,8 @@ int resona__io_read_file(const char *path, size_t max, uint8_t **out, size_t *le
     *out = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return resona__error_set_errno(errno == ENOENT ? RESONA_ENOTFOUND : RESONA_EIO, errno,
-                                       "%s", path);
+        return resona__error_set_errno(errno == ENOENT ? RESONA_ENOTFOUND : RESONA_EIO, errno, "%s",
+                                       path);
     int rc = 0;
     uint8_t *buf = NULL;
     struct stat st;
@@ -244,10 +245,24 @@ int resona__io_safe_relpath(const char *rel, size_t len)
     return 1;
 }
 
+/* Set when an allocation inside protobuf-c failed, so that a NULL from
+ * unpack can be told apart (ENOMEM) from malformed input (ECORRUPT). */
+static _Thread_local int pb_oom;
+
 static void *pb_alloc(void *data, size_t size)
 {
     (void)data;
-    return resona__malloc(size);
+    void *p = resona__malloc(size);
+    if (!p)
+        pb_oom = 1;
+    return p;
+}
+
+int resona__pb_oom(void)
+{
+    int o = pb_oom;
+    pb_oom = 0;
+    return o;
 }
 
 static void pb_free(void *data, void *ptr)

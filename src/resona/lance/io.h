@@ -36,6 +36,11 @@ char *resona__io_join(const char *a, const char *b);
 char *resona__io_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /** 1 if a relative path stays inside its base (no "..", no leading '/', no NUL). */
 int resona__io_safe_relpath(const char *rel, size_t len);
+/**
+ * After a protobuf-c unpack returned NULL: 1 if an allocation failed (the
+ * ENOMEM message is set), 0 if the input was malformed. Clears the flag.
+ */
+int resona__pb_oom(void);
 /** Allocator for protobuf_c unpack/pack through util/alloc.h. */
 extern ProtobufCAllocator resona__pb_alloc;
 

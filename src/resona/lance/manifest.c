@@ -166,9 +166,9 @@ int resona__manifest_decode(const uint8_t *buf, size_t len, const char *name, Lt
         return resona__error_set(RESONA_ECORRUPT, "%s: no LANC magic at offset %zu", name, len - 4);
     uint64_t pos = resona__le64(buf + len - 16);
     if (pos > len - 20)
-        return resona__error_set(RESONA_ECORRUPT,
-                                 "%s: manifest position %" PRIu64 " (at offset %zu) is past the end",
-                                 name, pos, len - 16);
+        return resona__error_set(
+            RESONA_ECORRUPT, "%s: manifest position %" PRIu64 " (at offset %zu) is past the end",
+            name, pos, len - 16);
     uint32_t mlen = resona__le32(buf + pos);
     if ((uint64_t)mlen != len - pos - 20)
         return resona__error_set(RESONA_ECORRUPT,
@@ -177,16 +177,17 @@ int resona__manifest_decode(const uint8_t *buf, size_t len, const char *name, Lt
                                  name, mlen, pos, len);
     Lt__Manifest *m = lt__manifest__unpack(&resona__pb_alloc, mlen, buf + pos + 4);
     if (!m)
-        return resona__error_set(RESONA_ECORRUPT,
-                                 "%s: cannot decode the Manifest message at offset %" PRIu64, name,
-                                 pos + 4);
+        return resona__pb_oom() ? RESONA_ENOMEM
+                                : resona__error_set(RESONA_ECORRUPT,
+                                                    "%s: cannot decode the Manifest message at "
+                                                    "offset %" PRIu64,
+                                                    name, pos + 4);
     if (m->has_index_section) {
         uint64_t ip = m->index_section;
         if (ip > pos || pos - ip < 4) {
             lt__manifest__free_unpacked(m, &resona__pb_alloc);
-            return resona__error_set(RESONA_ECORRUPT,
-                                     "%s: index section offset %" PRIu64 " is out of range", name,
-                                     ip);
+            return resona__error_set(
+                RESONA_ECORRUPT, "%s: index section offset %" PRIu64 " is out of range", name, ip);
         }
         uint32_t il = resona__le32(buf + ip);
         if ((uint64_t)il > pos - ip - 4) {
@@ -259,7 +260,8 @@ static void table_clear_version(resona_table *t)
 static int table_derive(resona_table *t, const char *mname)
 {
     Lt__Manifest *m = t->man;
-    if (m->reader_feature_flags & ~(uint64_t)(LANCE_FLAG_DELETION_FILES | LANCE_FLAG_STABLE_ROW_IDS))
+    if (m->reader_feature_flags &
+        ~(uint64_t)(LANCE_FLAG_DELETION_FILES | LANCE_FLAG_STABLE_ROW_IDS))
         return resona__error_set(RESONA_EUNSUPPORTED,
                                  "%s: unsupported reader feature flags 0x%" PRIx64
                                  " (resona reads 0x1 deletion files and 0x2 stable row ids)",
@@ -349,14 +351,17 @@ static int table_derive(resona_table *t, const char *mname)
     if (t->index_raw) {
         t->index = lt__index_section__unpack(&resona__pb_alloc, t->index_len, t->index_raw);
         if (!t->index)
-            return resona__error_set(RESONA_ECORRUPT, "%s: cannot decode the index section",
-                                     mname);
-        t->index_names = resona__calloc(t->index->n_indices ? t->index->n_indices : 1,
-                                        sizeof(char *));
+            return resona__pb_oom()
+                       ? RESONA_ENOMEM
+                       : resona__error_set(RESONA_ECORRUPT, "%s: cannot decode the index section",
+                                           mname);
+        t->index_names =
+            resona__calloc(t->index->n_indices ? t->index->n_indices : 1, sizeof(char *));
         if (!t->index_names)
             return RESONA_ENOMEM;
         for (size_t i = 0; i < t->index->n_indices; i++)
-            t->index_names[i] = t->index->indices[i]->name ? t->index->indices[i]->name : (char *)"";
+            t->index_names[i] =
+                t->index->indices[i]->name ? t->index->indices[i]->name : (char *)"";
         t->index_count = t->index->n_indices;
     }
     return 0;
@@ -418,6 +423,7 @@ int resona__table_load(resona_table *t, uint64_t version)
     /* success: swap in */
     table_clear_version(t);
     nt.path = t->path;
+    nt.committed = t->committed;
     *t = nt;
     memset(&nt, 0, sizeof(nt));
 done:
@@ -484,6 +490,7 @@ int resona__manifest_commit(resona_table *t, Lt__Manifest *next, Lt__Transaction
     uint8_t *txn_buf = NULL, *man_buf = NULL, *file = NULL;
     int linked = 0, txn_written = 0;
 
+    t->committed = 0;
     if ((rc = resona__io_uuid(uuid)) < 0)
         return rc;
     uint64_t newv = t->version + 1;
@@ -595,6 +602,7 @@ int resona__manifest_commit(resona_table *t, Lt__Manifest *next, Lt__Transaction
         goto done;
     }
     linked = 1;
+    t->committed = 1;
     unlink(tmp_path);
     if ((rc = resona__io_fsync_dir(vdir)) < 0)
         goto done;

@@ -199,6 +199,12 @@ int resona_table_prune(resona_table *t, int64_t older_than_seconds, resona_prune
             remove[i] = 1;
         } else {
             Lt__IndexSection *ix = ir ? lt__index_section__unpack(&resona__pb_alloc, il, ir) : NULL;
+            if (ir && !ix && resona__pb_oom()) {
+                rc = RESONA_ENOMEM;
+                lt__manifest__free_unpacked(m, &resona__pb_alloc);
+                resona__free(ir);
+                goto done;
+            }
             rc = add_refs(&refs, m, ix);
             if (ix)
                 lt__index_section__free_unpacked(ix, &resona__pb_alloc);

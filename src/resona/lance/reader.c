@@ -111,9 +111,10 @@ int resona__lfile_open(const char *path, uint64_t expect_size, lance_file **out)
     f->minor = resona__le16(ft + 34);
     if (!((f->major == 0 && f->minor == 3) || (f->major == 2 && f->minor == 0))) {
         if (f->major == 0 && f->minor < 3)
-            rc = resona__error_set(RESONA_EUNSUPPORTED,
-                                   "%s: legacy Lance file format v1 (footer %u.%u) is not supported",
-                                   path, f->major, f->minor);
+            rc =
+                resona__error_set(RESONA_EUNSUPPORTED,
+                                  "%s: legacy Lance file format v1 (footer %u.%u) is not supported",
+                                  path, f->major, f->minor);
         else
             rc = resona__error_set(RESONA_EUNSUPPORTED,
                                    "%s: Lance file format %u.%u is not supported (resona reads "
@@ -161,7 +162,9 @@ int resona__lfile_open(const char *path, uint64_t expect_size, lance_file **out)
         goto done;
     f->desc = lf__file_descriptor__unpack(&resona__pb_alloc, gsz, gb0);
     if (!f->desc) {
-        rc = corrupt(f, gp, "cannot decode the FileDescriptor in global buffer 0");
+        rc = resona__pb_oom()
+                 ? RESONA_ENOMEM
+                 : corrupt(f, gp, "cannot decode the FileDescriptor in global buffer 0");
         goto done;
     }
     f->rows = f->desc->length;
@@ -226,8 +229,8 @@ static int flat_buffer(const plan_ctx *x, const Lf__Flat *fl, uint64_t bits, int
 }
 
 /* Peel nullable{...}: sets validity / all-null; returns the inner values encoding. */
-static int peel_nullable(const plan_ctx *x, const Lf__ArrayEncoding *e, int *validity,
-                         int *allnull, const Lf__ArrayEncoding **inner)
+static int peel_nullable(const plan_ctx *x, const Lf__ArrayEncoding *e, int *validity, int *allnull,
+                         const Lf__ArrayEncoding **inner)
 {
     *validity = -1;
     *allnull = 0;
@@ -261,8 +264,7 @@ static int peel_nullable(const plan_ctx *x, const Lf__ArrayEncoding *e, int *val
     return 0;
 }
 
-static int plan_binary(const plan_ctx *x, const Lf__Binary *b, int *offs, int *bytes,
-                       uint64_t *adj)
+static int plan_binary(const plan_ctx *x, const Lf__Binary *b, int *offs, int *bytes, uint64_t *adj)
 {
     if (!b->indices || !b->bytes)
         return bad(x, "binary encoding without indices or bytes");
@@ -341,7 +343,8 @@ static int plan_page(const plan_ctx *x, const Lf__ArrayEncoding *e, resona_type 
             const Lf__ArrayEncoding *ix;
             if ((rc = peel_nullable(x, d->indices, &iv, &ian, &ix)) < 0)
                 return rc;
-            if (ian || iv >= 0 || ix->array_encoding_case != LF__ARRAY_ENCODING__ARRAY_ENCODING_FLAT)
+            if (ian || iv >= 0 ||
+                ix->array_encoding_case != LF__ARRAY_ENCODING__ARRAY_ENCODING_FLAT)
                 return unsup(x, "dictionary indices other than flat");
             uint64_t ib = ix->flat ? ix->flat->bits_per_value : 0;
             if (ib != 8 && ib != 16 && ib != 32)
@@ -386,7 +389,7 @@ int resona__lfile_column(lance_file *f, uint32_t col, resona_type type, uint32_t
         goto done;
     cm = lf__column_metadata__unpack(&resona__pb_alloc, (size_t)len, buf);
     if (!cm) {
-        rc = corrupt(f, pos, "cannot decode column metadata");
+        rc = resona__pb_oom() ? RESONA_ENOMEM : corrupt(f, pos, "cannot decode column metadata");
         goto done;
     }
     if (cm->n_pages > 0) {
@@ -433,8 +436,7 @@ int resona__lfile_column(lance_file *f, uint32_t col, resona_type type, uint32_t
             goto done;
         }
         row += p->rows;
-        if (!pg->encoding ||
-            pg->encoding->location_case != LF__ENCODING__LOCATION_DIRECT ||
+        if (!pg->encoding || pg->encoding->location_case != LF__ENCODING__LOCATION_DIRECT ||
             !pg->encoding->direct->has_encoding) {
             rc = unsup(&x, "page encoding is not direct");
             goto done;
@@ -446,7 +448,8 @@ int resona__lfile_column(lance_file *f, uint32_t col, resona_type type, uint32_t
         }
         any = lf__any__unpack(&resona__pb_alloc, enc.len, enc.data);
         if (!any || !any->type_url || !any->has_value) {
-            rc = bad(&x, "cannot decode the page encoding (Any)");
+            rc = !any && resona__pb_oom() ? RESONA_ENOMEM
+                                          : bad(&x, "cannot decode the page encoding (Any)");
             goto done;
         }
         const char *tu = any->type_url;
@@ -460,7 +463,7 @@ int resona__lfile_column(lance_file *f, uint32_t col, resona_type type, uint32_t
         }
         ae = lf__array_encoding__unpack(&resona__pb_alloc, any->value.len, any->value.data);
         if (!ae) {
-            rc = bad(&x, "cannot decode the ArrayEncoding");
+            rc = resona__pb_oom() ? RESONA_ENOMEM : bad(&x, "cannot decode the ArrayEncoding");
             goto done;
         }
         if ((rc = plan_page(&x, ae, type, dim)) < 0)
@@ -541,11 +544,16 @@ static size_t type_width(resona_type type, uint32_t dim)
 {
     switch (type) {
     case RESONA_TYPE_FLOAT64:
-    case RESONA_TYPE_INT64: return 8;
-    case RESONA_TYPE_FLOAT32: return 4;
-    case RESONA_TYPE_BOOL: return 1;
-    case RESONA_TYPE_VECTOR: return (size_t)dim * 4;
-    default: return 0;
+    case RESONA_TYPE_INT64:
+        return 8;
+    case RESONA_TYPE_FLOAT32:
+        return 4;
+    case RESONA_TYPE_BOOL:
+        return 1;
+    case RESONA_TYPE_VECTOR:
+        return (size_t)dim * 4;
+    default:
+        return 0;
     }
 }
 
@@ -691,8 +699,8 @@ static int load_dict(lance_file *f, lance_page *p)
     size_t k = p->dict_count;
     uint64_t bsz = p->bsize[p->dict_bytes];
     if (bsz > MAX_DICT_BYTES)
-        return resona__error_set(RESONA_EUNSUPPORTED, "%s: dictionary of %" PRIu64 " bytes too large",
-                                 f->path, bsz);
+        return resona__error_set(RESONA_EUNSUPPORTED,
+                                 "%s: dictionary of %" PRIu64 " bytes too large", f->path, bsz);
     uint64_t *o = resona__malloc((k + 1) * 8);
     uint8_t *data = resona__malloc(bsz ? (size_t)bsz : 1);
     int rc = 0;
@@ -709,9 +717,9 @@ static int load_dict(lance_file *f, lance_page *p)
         int isnull;
         o[i] = bin_end(resona__le64(&o[i]), p->dict_null_adj, &isnull);
         if (o[i] < o[i - 1] || o[i] > bsz) {
-            rc = resona__error_set(RESONA_ECORRUPT, "%s: dictionary offset %zu at offset %" PRIu64
-                                                    " is out of range",
-                                   f->path, i - 1, p->boff[p->dict_offsets] + (i - 1) * 8);
+            rc = resona__error_set(
+                RESONA_ECORRUPT, "%s: dictionary offset %zu at offset %" PRIu64 " is out of range",
+                f->path, i - 1, p->boff[p->dict_offsets] + (i - 1) * 8);
             goto done;
         }
     }
@@ -726,8 +734,7 @@ done:
     return rc;
 }
 
-static int read_dict(lance_file *f, lance_page *p, uint64_t a, size_t n, lance_colbuf *d,
-                     size_t at)
+static int read_dict(lance_file *f, lance_page *p, uint64_t a, size_t n, lance_colbuf *d, size_t at)
 {
     int rc = load_dict(f, p);
     if (rc < 0)
@@ -765,8 +772,7 @@ done:
     return rc;
 }
 
-static int read_page(lance_file *f, lance_page *p, uint64_t a, size_t n, lance_colbuf *d,
-                     size_t at)
+static int read_page(lance_file *f, lance_page *p, uint64_t a, size_t n, lance_colbuf *d, size_t at)
 {
     int rc = 0;
     if (p->kind == PK_ALLNULL)

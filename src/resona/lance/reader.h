@@ -23,11 +23,11 @@ typedef struct lance_page {
     uint64_t rows;
     size_t nbuf;
     uint64_t *boff, *bsize;
-    int kind;        /* PK_* in reader.c */
-    int validity;    /* page buffer of the row validity bitmap, -1 none */
-    int values;      /* fixed: values; binary: end offsets; dict: indices */
-    int bytes;       /* binary: bytes */
-    uint32_t bits;   /* fixed: bits per value; dict: index bits */
+    int kind;      /* PK_* in reader.c */
+    int validity;  /* page buffer of the row validity bitmap, -1 none */
+    int values;    /* fixed: values; binary: end offsets; dict: indices */
+    int bytes;     /* binary: bytes */
+    uint32_t bits; /* fixed: bits per value; dict: index bits */
     uint64_t null_adj;
     int dict_offsets, dict_bytes; /* dictionary items (binary) */
     uint64_t dict_null_adj;
@@ -51,7 +51,7 @@ typedef struct lance_file {
     uint64_t size;
     uint16_t major, minor;
     uint32_t ncols;
-    uint64_t *cmo; /* ncols × (position, size) */
+    uint64_t *cmo;            /* ncols × (position, size) */
     Lf__FileDescriptor *desc; /* schema + length, may be NULL if absent */
     uint64_t rows;
 } lance_file;
@@ -60,11 +60,11 @@ typedef struct lance_file {
 typedef struct lance_colbuf {
     resona_type type;
     uint32_t dim;
-    size_t width;       /* bytes per value of fixed-width types */
-    uint8_t *values;    /* fixed: rows*width; utf8: bytes */
+    size_t width;    /* bytes per value of fixed-width types */
+    uint8_t *values; /* fixed: rows*width; utf8: bytes */
     size_t values_cap;
-    size_t bytes_len;   /* utf8 bytes used */
-    uint64_t *offsets;  /* utf8: rows+1 */
+    size_t bytes_len;  /* utf8 bytes used */
+    uint64_t *offsets; /* utf8: rows+1 */
     size_t offsets_cap;
     uint8_t *validity;
     size_t validity_cap;

@@ -154,10 +154,10 @@ static int open_fragment(resona_scan *s)
     const Lt__DataFragment *fr = t->man->fragments[s->frag_i];
     int rc = 0;
     s->frag_id = fr->id;
-    s->nfiles = fr->n_files;
     s->files = resona__calloc(fr->n_files ? fr->n_files : 1, sizeof(*s->files));
     if (!s->files)
         return RESONA_ENOMEM;
+    s->nfiles = fr->n_files;
     s->open = 1;
     uint64_t rows = fr->physical_rows;
     int rows_known = fr->physical_rows > 0;
@@ -173,10 +173,9 @@ static int open_fragment(resona_scan *s)
                 if (k >= df->n_column_indices || df->column_indices[k] < 0)
                     break;
                 if (df->file_major_version != 2 || df->file_minor_version != 0) {
-                    return resona__error_set(RESONA_EUNSUPPORTED,
-                                             "%s: data file %s has format %u.%u (resona reads 2.0)",
-                                             t->path, df->path, df->file_major_version,
-                                             df->file_minor_version);
+                    return resona__error_set(
+                        RESONA_EUNSUPPORTED, "%s: data file %s has format %u.%u (resona reads 2.0)",
+                        t->path, df->path, df->file_major_version, df->file_minor_version);
                 }
                 if (!s->files[j]) {
                     char *p = resona__io_fmt("%s/data/%s", t->path, df->path);

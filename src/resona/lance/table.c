@@ -22,13 +22,20 @@ void resona__table_release(resona_table *t);
 const char *resona_type_name(resona_type type)
 {
     switch (type) {
-    case RESONA_TYPE_UTF8: return "utf8";
-    case RESONA_TYPE_FLOAT64: return "float64";
-    case RESONA_TYPE_FLOAT32: return "float32";
-    case RESONA_TYPE_INT64: return "int64";
-    case RESONA_TYPE_BOOL: return "bool";
-    case RESONA_TYPE_VECTOR: return "vector";
-    case RESONA_TYPE_OTHER: break;
+    case RESONA_TYPE_UTF8:
+        return "utf8";
+    case RESONA_TYPE_FLOAT64:
+        return "float64";
+    case RESONA_TYPE_FLOAT32:
+        return "float32";
+    case RESONA_TYPE_INT64:
+        return "int64";
+    case RESONA_TYPE_BOOL:
+        return "bool";
+    case RESONA_TYPE_VECTOR:
+        return "vector";
+    case RESONA_TYPE_OTHER:
+        break;
     }
     return "other";
 }
@@ -106,13 +113,21 @@ int resona_table_column_index(const resona_table *t, const char *name)
 static const char *logical_type_of(const resona_field *f, char *buf, size_t len)
 {
     switch (f->type) {
-    case RESONA_TYPE_UTF8: return "string";
-    case RESONA_TYPE_FLOAT64: return "double";
-    case RESONA_TYPE_FLOAT32: return "float";
-    case RESONA_TYPE_INT64: return "int64";
-    case RESONA_TYPE_BOOL: return "bool";
-    case RESONA_TYPE_VECTOR: snprintf(buf, len, "fixed_size_list:float:%u", f->dim); return buf;
-    case RESONA_TYPE_OTHER: break;
+    case RESONA_TYPE_UTF8:
+        return "string";
+    case RESONA_TYPE_FLOAT64:
+        return "double";
+    case RESONA_TYPE_FLOAT32:
+        return "float";
+    case RESONA_TYPE_INT64:
+        return "int64";
+    case RESONA_TYPE_BOOL:
+        return "bool";
+    case RESONA_TYPE_VECTOR:
+        snprintf(buf, len, "fixed_size_list:float:%u", f->dim);
+        return buf;
+    case RESONA_TYPE_OTHER:
+        break;
     }
     return NULL;
 }
@@ -133,8 +148,8 @@ int resona_table_create(const char *path, const resona_schema *schema,
         if (!f->name || !*f->name)
             return resona__error_set(RESONA_EINVALID, "create: column %zu has no name", i);
         if (f->type < RESONA_TYPE_UTF8 || f->type > RESONA_TYPE_VECTOR)
-            return resona__error_set(RESONA_EINVALID, "create: column \"%s\" has an unsupported type",
-                                     f->name);
+            return resona__error_set(RESONA_EINVALID,
+                                     "create: column \"%s\" has an unsupported type", f->name);
         if (f->type == RESONA_TYPE_VECTOR && (f->dim < 1 || f->dim > 65536))
             return resona__error_set(RESONA_EINVALID, "create: column \"%s\": bad dimension %u",
                                      f->name, f->dim);
@@ -149,7 +164,7 @@ int resona_table_create(const char *path, const resona_schema *schema,
     int rc = 0;
     char *vdir = NULL, *ddir = NULL;
     Lt__Field *pf = NULL, **pfp = NULL;
-    char (*lts)[48] = NULL;
+    char(*lts)[48] = NULL;
 
     lance_version_list vl;
     if (resona__versions_list(t->path, &vl) == 0) {

@@ -35,19 +35,21 @@ struct resona_table {
     char *path;
     resona_manifest_naming naming;
     uint64_t version;
-    Lt__Manifest *man;     /* owned, unpacked with resona__pb_alloc */
-    uint8_t *index_raw;    /* IndexSection message bytes (no length prefix) or NULL */
+    Lt__Manifest *man;  /* owned, unpacked with resona__pb_alloc */
+    uint8_t *index_raw; /* IndexSection message bytes (no length prefix) or NULL */
     size_t index_len;
     Lt__IndexSection *index; /* decoded index section or NULL */
     char **index_names;      /* borrowed from index */
     size_t index_count;
-    resona_field *fields;    /* top-level fields, names/logical types borrowed from man */
+    resona_field *fields; /* top-level fields, names/logical types borrowed from man */
     size_t nfields;
-    size_t *field_pb;        /* fields[i] is man->fields[field_pb[i]] */
+    size_t *field_pb; /* fields[i] is man->fields[field_pb[i]] */
     resona_schema schema;
-    int nested;              /* schema has child fields */
-    int format;              /* enum lance_format */
-    const char *format_str;  /* borrowed or static */
+    int nested;             /* schema has child fields */
+    int format;             /* enum lance_format */
+    const char *format_str; /* borrowed or static */
+    int committed;          /* last resona__manifest_commit linked its version (even if the
+                               reload after it failed): its files must be kept */
 };
 
 /* ---- manifest.c ---- */
@@ -56,8 +58,8 @@ typedef struct lance_version_list {
     uint64_t *versions; /* sorted ascending */
     char **names;       /* file names in _versions/ (parallel) */
     size_t count;
-    int naming;         /* resona_manifest_naming of the names, -1 if none */
-    int mixed;          /* both schemes present */
+    int naming; /* resona_manifest_naming of the names, -1 if none */
+    int mixed;  /* both schemes present */
 } lance_version_list;
 
 int resona__versions_list(const char *table_path, lance_version_list *out);
@@ -81,7 +83,8 @@ int resona__table_load(resona_table *t, uint64_t version);
  * transaction `txn` (read_version and uuid are filled in here) and the
  * IndexSection bytes `index_raw` (may be NULL). Writes the .txn file and the
  * manifest via temp file + link(). RESONA_ECONFLICT if the version exists.
- * On success the handle is reloaded at the new version.
+ * On success the handle is reloaded at the new version. t->committed tells
+ * whether the version was linked, also when the reload after it failed.
  */
 int resona__manifest_commit(resona_table *t, Lt__Manifest *next, Lt__Transaction *txn,
                             const uint8_t *index_raw, size_t index_len);

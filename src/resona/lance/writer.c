@@ -4,11 +4,11 @@
  * Page encodings written (exactly the 2.0 writer repertoire LanceDB reads):
  *
  *   type          page without nulls                     page with nulls (buffers)
- *   f64/f32/i64   nullable{no_nulls{flat{64|32}}}        some_nulls{validity flat 1 (0), values flat (1)}
- *   bool          nullable{no_nulls{flat{1}}}            same, values bit-packed
- *   vector        nullable{no_nulls{fsl{d, items         some_nulls{row validity (0), fsl{d, items
- *                   nullable{no_nulls{flat 32}}}}}}        some_nulls{item validity (1), flat 32 (2)}}}
- *   utf8          binary{indices flat 64 (0), bytes flat 8 (1), null_adjustment = bytes + 1}
+ *   f64/f32/i64   nullable{no_nulls{flat{64|32}}}        some_nulls{validity flat 1 (0), values
+ * flat (1)} bool          nullable{no_nulls{flat{1}}}            same, values bit-packed vector
+ * nullable{no_nulls{fsl{d, items         some_nulls{row validity (0), fsl{d, items
+ *                   nullable{no_nulls{flat 32}}}}}}        some_nulls{item validity (1), flat 32
+ * (2)}}} utf8          binary{indices flat 64 (0), bytes flat 8 (1), null_adjustment = bytes + 1}
  *   any, all null nullable{all_nulls{}} (utf8: binary with every offset null-adjusted)
  *
  * Pages hold at most PAGE_BYTES of values so that readers that load whole
@@ -180,8 +180,7 @@ int resona__column_check(const resona_field *f, const resona_column *c, size_t r
                                          f->name, r);
     if (f->type == RESONA_TYPE_UTF8) {
         if (!c->offsets)
-            return resona__error_set(RESONA_EINVALID, "column \"%s\": utf8 needs offsets",
-                                     f->name);
+            return resona__error_set(RESONA_EINVALID, "column \"%s\": utf8 needs offsets", f->name);
         for (size_t r = 0; r < rows; r++)
             if (c->offsets[r + 1] < c->offsets[r])
                 return resona__error_set(RESONA_EINVALID,
@@ -375,8 +374,8 @@ static int emit_bits(lance_writer *w, const resona_column *c, size_t a, size_t n
     size_t total = n * repeat;
     for (size_t i = 0; i < total; i++) {
         size_t r = a + i / repeat;
-        int v = values_bool ? (is_valid(c, r) && ((const uint8_t *)c->values)[r] != 0)
-                            : is_valid(c, r);
+        int v =
+            values_bool ? (is_valid(c, r) && ((const uint8_t *)c->values)[r] != 0) : is_valid(c, r);
         if (v)
             block[bit / 8] = (uint8_t)(block[bit / 8] | (1u << (bit % 8)));
         if (++bit == sizeof(block) * 8) {
@@ -406,7 +405,7 @@ static int write_fixed_page(lance_writer *w, size_t col, const resona_field *f,
         kind = nulls == 0 ? 0 : nulls == n ? 2 : 1;
     }
     int rc;
-    size_t width = f->type == RESONA_TYPE_FLOAT32 ? 4
+    size_t width = f->type == RESONA_TYPE_FLOAT32  ? 4
                    : f->type == RESONA_TYPE_VECTOR ? (size_t)f->dim * 4
                                                    : 8;
     if (kind == 1) {
