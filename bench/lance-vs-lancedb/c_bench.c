@@ -110,8 +110,7 @@ static size_t row_string(int c, uint64_t i, char *out)
         n = 64;
         break;
     case COL_TEXT:
-        n = snprintf(out, 512, "Context of node %" PRIu64 ": %.*s", i, (int)(100 + i % 100),
-                     LOREM);
+        n = snprintf(out, 512, "Context of node %" PRIu64 ": %.*s", i, (int)(100 + i % 100), LOREM);
         break;
     case COL_MODEL:
         n = snprintf(out, 512, "bge-m3");
@@ -123,8 +122,7 @@ static size_t row_string(int c, uint64_t i, char *out)
     return (size_t)n;
 }
 
-static const char *const STR_NAMES[NSTR] = {"id", "text_hash", "context_text", "model",
-                                             "metadata"};
+static const char *const STR_NAMES[NSTR] = {"id", "text_hash", "context_text", "model", "metadata"};
 static const char *const F64_NAMES[3] = {"dimensions", "created_at", "updated_at"};
 
 /* One batch in memory, column-oriented. */
@@ -247,7 +245,8 @@ static int cmd_fragments(const char *path, uint32_t dim, size_t rows, const char
     char *list = xmalloc(strlen(at_list) + 1);
     memcpy(list, at_list, strlen(at_list) + 1);
     printf("{\"side\":\"resona\",\"what\":\"fragments\",\"rows_per_append\":%zu,\"dim\":%u,"
-           "\"points\":[", rows, dim);
+           "\"points\":[",
+           rows, dim);
     int first = 1;
     for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
         size_t target = parse_ulong(tok, "fragment count");
