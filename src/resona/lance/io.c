@@ -179,7 +179,7 @@ int resona__io_random_u64(uint64_t *out)
 
 int resona__io_uuid(char out[37])
 {
-    uint64_t a, b;
+    uint64_t a = 0, b = 0; /* set on success; initialised for -O3's flow analysis */
     int rc;
     if ((rc = resona__io_random_u64(&a)) < 0 || (rc = resona__io_random_u64(&b)) < 0)
         return rc;
