@@ -76,3 +76,19 @@ long cli_parse_long(const char *option, const char *value, long min, long max)
     }
     return v;
 }
+
+void cli_format_bytes(unsigned long long bytes, char *out, size_t len)
+{
+    static const char *units[] = {"B", "KB", "MB", "GB", "TB"};
+    if (bytes == 0) {
+        snprintf(out, len, "0 B");
+        return;
+    }
+    double v = (double)bytes;
+    size_t u = 0;
+    while (v >= 1024.0 && u < 4) {
+        v /= 1024.0;
+        u++;
+    }
+    snprintf(out, len, "%.1f %s", v, units[u]);
+}

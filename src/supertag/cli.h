@@ -25,6 +25,9 @@ int cli_fail_lib(const char *what);
 /** Route libresona's log to stderr according to cli_verbosity. */
 void cli_install_log(void);
 
+/** The original's formatBytes: "0 B", else one decimal and B/KB/MB/GB/TB (powers of 1024). */
+void cli_format_bytes(unsigned long long bytes, char *out, size_t len);
+
 /** Parse a non-negative integer option value strictly; -1 on error (message printed). */
 long cli_parse_long(const char *option, const char *value, long min, long max);
 

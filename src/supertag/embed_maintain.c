@@ -41,23 +41,6 @@ static void usage(FILE *out)
             "fragments and prune versions older than the retention (default 7 days).\n");
 }
 
-/* formatBytes of the original: "0 B", else one decimal and B/KB/MB/GB/TB (1024). */
-static void format_bytes(uint64_t bytes, char *out, size_t len)
-{
-    static const char *units[] = {"B", "KB", "MB", "GB", "TB"};
-    if (bytes == 0) {
-        snprintf(out, len, "0 B");
-        return;
-    }
-    double v = (double)bytes;
-    size_t u = 0;
-    while (v >= 1024.0 && u < 4) {
-        v /= 1024.0;
-        u++;
-    }
-    snprintf(out, len, "%.1f %s", v, units[u]);
-}
-
 /* 1234567 -> "1,234,567" (en-US toLocaleString). */
 static void format_count(uint64_t n, char *out, size_t len)
 {
@@ -224,7 +207,7 @@ static void print_state(const char *title, const resona_table_stats *st, long lo
 {
     char rows[32], size[32];
     format_count(st->rows, rows, sizeof(rows));
-    format_bytes(st->bytes, size, sizeof(size));
+    cli_format_bytes(st->bytes, size, sizeof(size));
     printf("%s:\n", title);
     printf("  Rows:        %s\n", rows);
     printf("  Disk Size:   %s\n", size);
@@ -394,7 +377,7 @@ int cmd_embed_maintain(int argc, char **argv)
         id_set_free(&stale_after);
         if (after.bytes < before.bytes) {
             char saved[32];
-            format_bytes(before.bytes - after.bytes, saved, sizeof(saved));
+            cli_format_bytes(before.bytes - after.bytes, saved, sizeof(saved));
             printf("  Saved:       %s\n", saved);
         }
         printf("\n");

@@ -14,6 +14,7 @@
  */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include "cli.h"
+#include "embed/select.h"
 #include "embed_cmds.h"
 #include "st_error.h"
 #include "workspace.h"
@@ -34,17 +35,9 @@
     "'associatedData', 'visual', 'journalPart', 'group', 'chatbot', 'workspace', 'transcript', "   \
     "'transcriptLine'"
 
-#define ENTITY_FILTER_SQL                                                                          \
-    "(json_extract(n.raw_data, '$.props._entityOverride') = 1"                                     \
-    " OR (json_extract(n.raw_data, '$.props._entityOverride') IS NULL"                             \
-    "  AND json_extract(n.raw_data, '$.props._flags') IS NOT NULL"                                 \
-    "  AND (json_extract(n.raw_data, '$.props._flags') % 2) = 1)"                                  \
-    " OR (json_extract(n.raw_data, '$.props._ownerId') LIKE '%_STASH')"                            \
-    " OR (EXISTS (SELECT 1 FROM tag_applications WHERE data_node_id = n.id)))"
-
 /* DEFAULT_FILTER_OPTIONS as SQL conditions (section 6). */
 #define DEFAULT_FILTER_SQL                                                                         \
-    "n.name IS NOT NULL AND (LENGTH(n.name) >= 3 OR " ENTITY_FILTER_SQL ")"                        \
+    "n.name IS NOT NULL AND (LENGTH(n.name) >= 3 OR " ST_ENTITY_FILTER_SQL ")"                        \
     " AND n.name NOT LIKE '1970-01-01%' AND n.name NOT LIKE '%[[%]]%'"                             \
     " AND (json_extract(n.raw_data, '$.props._docType') IS NULL"                                   \
     "  OR json_extract(n.raw_data, '$.props._docType') NOT IN (" SYSTEM_DOC_TYPES "))"
@@ -67,22 +60,6 @@ static void fmt_count(long long n, char *out, size_t len)
         out[o++] = digits[i];
     }
     out[o] = '\0';
-}
-
-static void fmt_bytes(uint64_t bytes, char *out, size_t len)
-{
-    static const char *units[] = {"B", "KB", "MB", "GB", "TB"};
-    if (bytes == 0) {
-        snprintf(out, len, "0 B");
-        return;
-    }
-    double v = (double)bytes;
-    size_t u = 0;
-    while (v >= 1024.0 && u < 4) {
-        v /= 1024.0;
-        u++;
-    }
-    snprintf(out, len, "%.1f %s", v, units[u]);
 }
 
 static uint64_t tree_bytes;
@@ -144,7 +121,7 @@ static int get_counts(sqlite3 *db, filter_counts *c)
     if (count_sql(db, "SELECT COUNT(*) FROM nodes WHERE name IS NOT NULL", &c->named) < 0 ||
         count_sql(db, "SELECT COUNT(*) FROM nodes n WHERE " DEFAULT_FILTER_SQL, &c->filtered) < 0 ||
         count_sql(
-            db, "SELECT COUNT(*) FROM nodes n WHERE " DEFAULT_FILTER_SQL " AND " ENTITY_FILTER_SQL,
+            db, "SELECT COUNT(*) FROM nodes n WHERE " DEFAULT_FILTER_SQL " AND " ST_ENTITY_FILTER_SQL,
             &c->entities_filtered) < 0)
         return -1;
     if (sqlite3_prepare_v2(db, entity_sql, -1, &st, NULL) != SQLITE_OK ||
@@ -301,7 +278,7 @@ int cmd_embed_stats(int argc, char **argv)
            "  Reduction:         %s%%\n\n",
            named, filtered, p);
     print_entities(&c);
-    fmt_bytes(dir_bytes(ws.lance_path), size, sizeof(size));
+    cli_format_bytes(dir_bytes(ws.lance_path), size, sizeof(size));
     fmt_count((long long)ts.version, version, sizeof(version));
     int vector_index = 0;
     for (size_t i = 0; i < ts.index_count; i++)

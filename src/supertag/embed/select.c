@@ -37,14 +37,6 @@ static const char *const system_doc_types[] = {
     "tagDef",  "attrDef",   "associatedData", "visual",        "journalPart", "group",
     "chatbot", "workspace", "transcript",     "transcriptLine"};
 
-#define ENTITY_FILTER_SQL                                                                          \
-    "(json_extract(n.raw_data, '$.props._entityOverride') = 1"                                     \
-    " OR (json_extract(n.raw_data, '$.props._entityOverride') IS NULL"                             \
-    " AND json_extract(n.raw_data, '$.props._flags') IS NOT NULL"                                  \
-    " AND (json_extract(n.raw_data, '$.props._flags') % 2) = 1)"                                   \
-    " OR (json_extract(n.raw_data, '$.props._ownerId') LIKE '%_STASH')"                            \
-    " OR (EXISTS (SELECT 1 FROM tag_applications WHERE data_node_id = n.id)))"
-
 int st_select_sql(const struct st_select_opts *o, bool count, st_str *sql)
 {
     if (count)
@@ -58,7 +50,7 @@ int st_select_sql(const struct st_select_opts *o, bool count, st_str *sql)
     if (!o->include_all) {
         if (o->min_length > 0) {
             st_str_printf(sql, " AND (LENGTH(n.name) >= %ld OR ", o->min_length);
-            st_str_puts(sql, ENTITY_FILTER_SQL ")");
+            st_str_puts(sql, ST_ENTITY_FILTER_SQL ")");
         }
         if (!o->include_timestamps)
             st_str_puts(sql, " AND n.name NOT LIKE '1970-01-01%'");

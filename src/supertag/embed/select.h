@@ -46,6 +46,19 @@ struct st_select_opts {
     const struct st_enrich_config *enrich; /**< NULL = built-in defaults; borrowed */
 };
 
+/*
+ * The original's entity test over `nodes n` (an explicit override, the export's
+ * _flags bit 0, a stash owner, or a supertag applied), shared by the selection
+ * and by `embed stats`.
+ */
+#define ST_ENTITY_FILTER_SQL                                                                          \
+    "(json_extract(n.raw_data, '$.props._entityOverride') = 1"                                     \
+    " OR (json_extract(n.raw_data, '$.props._entityOverride') IS NULL"                             \
+    " AND json_extract(n.raw_data, '$.props._flags') IS NOT NULL"                                  \
+    " AND (json_extract(n.raw_data, '$.props._flags') % 2) = 1)"                                   \
+    " OR (json_extract(n.raw_data, '$.props._ownerId') LIKE '%_STASH')"                            \
+    " OR (EXISTS (SELECT 1 FROM tag_applications WHERE data_node_id = n.id)))"
+
 #define ST_SELECT_OPTS_INIT                                                                        \
     {                                                                                              \
         NULL, 15, 0, false, false, false, false, false, true, false, NULL                          \
