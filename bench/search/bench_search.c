@@ -308,6 +308,11 @@ int main(int argc, char **argv)
         data = owned;
     }
     float *queries = malloc(nq * dim * sizeof(float));
+    if (!queries) {
+        fprintf(stderr, "bench_search: out of memory for the queries\n");
+        free(owned);
+        return 1;
+    }
     if (query_file) {
         const float *qf = map_file(query_file, nq * dim * sizeof(float));
         memcpy(queries, qf, nq * dim * sizeof(float));
@@ -316,14 +321,19 @@ int main(int argc, char **argv)
             random_unit(queries + q * dim, dim);
     }
     fprintf(stderr, "data ready in %.1f s\n", now_s() - t0);
-    if (write_vec && write_file(write_vec, data, data_len) < 0)
-        return 1;
-    if (write_q && write_file(write_q, queries, nq * dim * sizeof(float)) < 0)
-        return 1;
-    if (write_vec || write_q)
-        return 0;
-    if (make_table)
-        return write_table(make_table, data, rows, dim, frag_rows ? frag_rows : rows);
+    if (write_vec || write_q || make_table) {
+        /* data-preparation modes: write what was asked, free, and stop */
+        int rc = 0;
+        if (write_vec && write_file(write_vec, data, data_len) < 0)
+            rc = 1;
+        if (rc == 0 && write_q && write_file(write_q, queries, nq * dim * sizeof(float)) < 0)
+            rc = 1;
+        if (rc == 0 && make_table)
+            rc = write_table(make_table, data, rows, dim, frag_rows ? frag_rows : rows);
+        free(queries);
+        free(owned);
+        return rc;
+    }
 
     unsigned cpus = (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
     unsigned t = threads ? threads : cpus;
