@@ -233,11 +233,17 @@ typedef struct resona_scan_options {
     size_t chunk_rows;     /**< max rows per chunk (default 8192) */
     size_t fragment_first; /**< first fragment (index into the version's list) */
     size_t fragment_count; /**< 0 = all from fragment_first */
+    /* version 2: */
+    size_t part_index; /**< this scan's share of each fragment, see part_count */
+    size_t part_count; /**< 0 or 1 = every chunk; n > 1 = only the chunks whose number within
+                            their fragment is part_index modulo n, so n scans with part_index
+                            0..n-1 split even a single fragment between n threads (rows stay
+                            in order within each scan; other parts' chunks are not read) */
 } resona_scan_options;
-#define RESONA_SCAN_OPTIONS_VERSION 1
+#define RESONA_SCAN_OPTIONS_VERSION 2
 #define RESONA_SCAN_OPTIONS_INIT                                                                   \
     {                                                                                              \
-        RESONA_SCAN_OPTIONS_VERSION, NULL, 0, 8192, 0, 0                                           \
+        RESONA_SCAN_OPTIONS_VERSION, NULL, 0, 8192, 0, 0, 0, 1                                     \
     }
 
 /**

@@ -174,7 +174,7 @@ static void check_table(resona_table *t, size_t dim, size_t k)
             opt.threads = 1;
             resona_search_results *want = NULL;
             assert_int_equal(resona_search_run(&src, q, nq, dim, &opt, &want), 0);
-            for (unsigned threads = 1; threads <= 2; threads++) {
+            for (unsigned threads = 1; threads <= 3; threads++) {
                 opt.threads = threads;
                 resona_search_results *got = NULL;
                 if (resona_search_table(t, NULL, "id", q, nq, dim, &opt, &got) < 0)
@@ -225,6 +225,11 @@ static void test_one_big_fragment(void **state)
     (void)state;
     char *dir = ts_tmpdir("search-one");
     resona_table *t = make_table(dir, 40, 1, 3000, 0); /* 3 scan chunks of 1024 */
+    check_table(t, 40, 30); /* 2 and 3 threads split the one fragment by chunks */
+    const char *gone[] = {"node4#4", "node8#1075", "node22#2059"};
+    uint64_t deleted = 0;
+    assert_int_equal(resona_table_delete(t, "id", gone, 3, &deleted), 0);
+    assert_int_equal(deleted, 3);
     check_table(t, 40, 30);
     resona_table_free(t);
     ts_rmtree(dir);

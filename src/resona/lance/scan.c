@@ -15,6 +15,7 @@
 #include "util/error.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <string.h>
 
 #define CHUNK_BYTES_MAX ((size_t)16 << 20) /* per vector column */
@@ -34,6 +35,8 @@ struct resona_scan {
     lance_column *lcols;
     int *col_file; /* -1: column absent from the fragment (all null) */
     uint64_t frag_rows, next_row, frag_id;
+    size_t chunk_no;               /* chunks cut from the current fragment so far */
+    size_t part_index, part_count; /* this scan's share of each fragment's chunks */
     roaring_bitmap_t *del;
     uint8_t *keep;
     uint64_t *row_ids;
@@ -76,8 +79,17 @@ int resona_table_scan(resona_table *t, const resona_scan_options *opts, resona_s
 {
     *out = NULL;
     resona_scan_options o = RESONA_SCAN_OPTIONS_INIT;
-    if (opts)
-        o = *opts;
+    if (opts) {
+        /* a version-1 struct ends before part_index: copy only what the caller has */
+        if (opts->version >= 2)
+            o = *opts;
+        else
+            memcpy(&o, opts, offsetof(resona_scan_options, part_index));
+    }
+    if (o.part_count > 1 && o.part_index >= o.part_count)
+        return resona__error_set(RESONA_EINVALID,
+                                 "scan: part_index %zu is not below part_count %zu", o.part_index,
+                                 o.part_count);
     if (t->format != LANCE_FMT_20 && t->format != LANCE_FMT_21)
         return resona__error_set(RESONA_EUNSUPPORTED,
                                  "%s: scanning data format %s is not supported (2.0 and 2.1 are)",
@@ -99,6 +111,8 @@ int resona_table_scan(resona_table *t, const resona_scan_options *opts, resona_s
         goto done;
     }
     s->chunk_rows = o.chunk_rows ? o.chunk_rows : 8192;
+    s->part_index = o.part_count > 1 ? o.part_index : 0;
+    s->part_count = o.part_count > 1 ? o.part_count : 1;
     for (size_t i = 0; i < s->ncol; i++) {
         size_t k = i;
         if (o.columns) {
@@ -222,6 +236,7 @@ static int open_fragment(resona_scan *s)
     }
     s->frag_rows = rows;
     s->next_row = 0;
+    s->chunk_no = 0;
     if ((rc = resona__deletion_load(t->path, fr, &s->del)) < 0)
         return rc;
     return 0;
@@ -250,6 +265,8 @@ int resona_scan_next(resona_scan *s, const resona_chunk **out)
         size_t n = left < s->chunk_rows ? (size_t)left : s->chunk_rows;
         uint64_t row = s->next_row;
         s->next_row += n;
+        if (s->chunk_no++ % s->part_count != s->part_index)
+            continue; /* another part's chunk: not read at all */
         size_t kept = n;
         if (s->del) {
             kept = 0;

@@ -1,18 +1,19 @@
 /*
  * search/table_search.c - the Lance table as a search source.
  *
- * Parts are fragments: each worker scans fragment after fragment with its
+ * Parts are fragments, or shares of fragments: each worker scans with its
  * own resona_scan (table.h allows concurrent scans of one handle), and the
  * chunks go straight from the scan's buffers (pread) to the distance
- * kernels, with no copy. A table with fewer fragments than threads (the
- * usual case after compaction: one fragment holds up to 1M rows) therefore
- * uses fewer threads, because a scan cannot start inside a fragment.
+ * kernels, with no copy. With at least as many fragments as threads, a part
+ * is one fragment. With fewer (the usual case after compaction: one fragment
+ * holds up to 1M rows), each fragment is cut into `threads` parts that take
+ * its chunks round-robin (resona_scan_options.part_index/part_count), so one
+ * fragment still keeps every core busy.
  *
  * Measured and rejected: sharing one scan between workers (take a chunk under
  * a lock, copy it out, compute outside). The pread and the copy are serial
  * and cost more than the distance work they free; it was slower than one
- * thread (docs/benchmarks.md). The fix is a row range in resona_scan_options
- * (fragment, first row, row count); then parts become row ranges.
+ * thread (docs/benchmarks.md).
  */
 #include "search/topk.h"
 
@@ -33,6 +34,7 @@ typedef struct table_src {
     size_t ncol;
     uint32_t dim;
     size_t fragments;
+    size_t shares; /* parts per fragment: 1, or the thread count when fragments are few */
 } table_src;
 
 static void fill_batch(resona_search_batch *b, const resona_chunk *c, size_t dim, size_t ncol)
@@ -50,15 +52,17 @@ static void fill_batch(resona_search_batch *b, const resona_chunk *c, size_t dim
     }
 }
 
-/* Fragment-parallel mode: part = one fragment, read with a private scan. */
+/* Part p = share p % shares of fragment p / shares, read with a private scan. */
 static int read_fragment(table_src *ts, size_t part, resona_search_emit_fn emit, void *ep)
 {
     resona_scan_options so = RESONA_SCAN_OPTIONS_INIT;
     so.columns = ts->columns;
     so.column_count = ts->ncol;
     so.chunk_rows = SEARCH_CHUNK_ROWS;
-    so.fragment_first = part;
+    so.fragment_first = part / ts->shares;
     so.fragment_count = 1;
+    so.part_index = part % ts->shares;
+    so.part_count = ts->shares;
     resona_scan *scan = NULL;
     int rc = resona_table_scan(ts->table, &so, &scan);
     if (rc < 0)
@@ -161,8 +165,10 @@ int resona_search_table(struct resona_table *table, const char *vector_column,
     ts.fragments = (size_t)st.fragments;
     unsigned threads = opt.threads ? opt.threads : cpu_count();
 
+    ts.shares = ts.fragments > 0 && ts.fragments < threads ? threads : 1;
+
     resona_search_source src;
-    src.part_count = ts.fragments;
+    src.part_count = ts.fragments * ts.shares;
     src.read_part = table_read_part;
     src.payload = &ts;
     /* an empty table still validates the queries and returns empty results */
