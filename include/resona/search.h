@@ -190,8 +190,9 @@ RESONA_EXTERN void resona_search_results_free(resona_search_results *results);
  *   key_column: a Utf8 column whose values become the hits' keys (and the
  *     base ids for collapse_chunks), e.g. "id"; NULL for none (then
  *     collapse_chunks is RESONA_EINVALID).
- * Fragments are read by worker threads in parallel (one thread per fragment
- * at most: a table with one fragment is searched by one thread). Memory is
+ * Fragments are read by worker threads in parallel; with fewer fragments than
+ * threads, each fragment's chunks are split between the threads (a table of
+ * one fragment still uses every core). Memory is
  * bounded by the scan chunk size (1024 rows) per thread. The table handle must not be changed or
  * freed during the call (concurrent scans of it are fine).
  */
