@@ -536,24 +536,6 @@ done:
 
 /* ---- column buffers ---- */
 
-static int grow(void **p, size_t *cap, size_t need)
-{
-    if (need <= *cap)
-        return 0;
-    size_t n = *cap ? *cap : 64;
-    while (n < need) {
-        if (n > SIZE_MAX / 2)
-            return resona__error_set(RESONA_ENOMEM, "buffer of %zu bytes too large", need);
-        n *= 2;
-    }
-    void *q = resona__realloc(*p, n);
-    if (!q)
-        return RESONA_ENOMEM;
-    *p = q;
-    *cap = n;
-    return 0;
-}
-
 static size_t type_width(resona_type type, uint32_t dim)
 {
     switch (type) {
@@ -581,19 +563,19 @@ int resona__colbuf_reset(lance_colbuf *d, resona_type type, uint32_t dim, size_t
     d->bytes_len = 0;
     int rc;
     size_t vb = (rows + 7) / 8;
-    if ((rc = grow((void **)&d->validity, &d->validity_cap, vb ? vb : 1)) < 0)
+    if ((rc = resona__grow((void **)&d->validity, &d->validity_cap, vb ? vb : 1)) < 0)
         return rc;
     memset(d->validity, 0xff, vb);
     if (type == RESONA_TYPE_UTF8) {
-        if ((rc = grow((void **)&d->offsets, &d->offsets_cap, (rows + 1) * sizeof(uint64_t))) < 0)
+        if ((rc = resona__grow((void **)&d->offsets, &d->offsets_cap, (rows + 1) * sizeof(uint64_t))) < 0)
             return rc;
         d->offsets[0] = 0;
-        if ((rc = grow((void **)&d->values, &d->values_cap, 1)) < 0)
+        if ((rc = resona__grow((void **)&d->values, &d->values_cap, 1)) < 0)
             return rc;
     } else {
         if (d->width && rows > SIZE_MAX / d->width)
             return resona__error_set(RESONA_ENOMEM, "chunk too large");
-        if ((rc = grow((void **)&d->values, &d->values_cap, rows * d->width + 1)) < 0)
+        if ((rc = resona__grow((void **)&d->values, &d->values_cap, rows * d->width + 1)) < 0)
             return rc;
     }
     return 0;
@@ -690,7 +672,7 @@ static int read_binary(lance_file *f, const lance_page *p, int offs, int bytes, 
         prev = end;
     }
     uint64_t total = prev - start;
-    if ((rc = grow((void **)&d->values, &d->values_cap, d->bytes_len + (size_t)total + 1)) < 0)
+    if ((rc = resona__grow((void **)&d->values, &d->values_cap, d->bytes_len + (size_t)total + 1)) < 0)
         goto done;
     if ((rc = resona__io_pread(f->fd, f->path, p->boff[bytes] + start, d->values + d->bytes_len,
                                (size_t)total)) < 0)
@@ -775,7 +757,7 @@ static int read_dict(lance_file *f, lance_page *p, uint64_t a, size_t n, lance_c
             goto done;
         }
         size_t s = (size_t)p->dict_off[v - 1], e = (size_t)p->dict_off[v];
-        if ((rc = grow((void **)&d->values, &d->values_cap, d->bytes_len + (e - s) + 1)) < 0)
+        if ((rc = resona__grow((void **)&d->values, &d->values_cap, d->bytes_len + (e - s) + 1)) < 0)
             goto done;
         memcpy(d->values + d->bytes_len, p->dict_data + s, e - s);
         d->bytes_len += e - s;

@@ -53,23 +53,6 @@ static int unsup(const v21_where *w, const char *what)
                              w->path, w->col, w->page, what, w->off);
 }
 
-int resona__v21_grow(void **ptr, size_t *cap, size_t need)
-{
-    if (need <= *cap)
-        return 0;
-    size_t n = *cap ? *cap : 64;
-    while (n < need) {
-        if (n > SIZE_MAX / 2)
-            return resona__error_set(RESONA_ENOMEM, "buffer of %zu bytes too large", need);
-        n *= 2;
-    }
-    void *q = resona__realloc(*ptr, n);
-    if (!q)
-        return RESONA_ENOMEM;
-    *ptr = q;
-    *cap = n;
-    return 0;
-}
 
 static size_t pad8(size_t x)
 {
@@ -633,7 +616,7 @@ static int dec_variable(const v21_where *w, const L21__CompressiveEncoding *ce, 
                 return rc;
         } else {
             size_t l = (size_t)(e - prev);
-            if ((rc = resona__v21_grow((void **)&dst->values, &dst->values_cap,
+            if ((rc = resona__grow((void **)&dst->values, &dst->values_cap,
                                        dst->bytes_len + l + 1)) < 0)
                 return rc;
             if (l)
@@ -769,7 +752,7 @@ int resona__v21_chunk_decode(const v21_where *w, v21_page *p, const uint8_t *chu
                         0)
                         goto done;
                 } else {
-                    if ((rc = resona__v21_grow((void **)&d->values, &d->values_cap,
+                    if ((rc = resona__grow((void **)&d->values, &d->values_cap,
                                                d->bytes_len + (e - s) + 1)) < 0)
                         goto done;
                     memcpy(d->values + d->bytes_len, p->dict_data + s, e - s);
@@ -861,7 +844,7 @@ int resona__v21_fullzip_decode(const v21_where *w, const v21_page *p, const uint
                                               &d->values_cap, &d->bytes_len)) < 0)
                 return rc;
         } else {
-            if ((rc = resona__v21_grow((void **)&d->values, &d->values_cap,
+            if ((rc = resona__grow((void **)&d->values, &d->values_cap,
                                        d->bytes_len + (size_t)l + 1)) < 0)
                 return rc;
             memcpy(d->values + d->bytes_len, data + o, (size_t)l);

@@ -119,9 +119,6 @@ int resona__v21_plan(lance_file *f, uint32_t col, size_t pageno, lance_page *p, 
 int resona__v21_read(lance_file *f, lance_page *p, uint64_t a, size_t n, lance_colbuf *dst,
                      size_t at);
 
-/** Grow a colbuf's bytes / arrays to hold `need` bytes (utf8 values). */
-int resona__v21_grow(void **ptr, size_t *cap, size_t need);
-
 /* ---- v21_bitpack.c ---- */
 
 /**

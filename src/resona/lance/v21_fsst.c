@@ -16,6 +16,7 @@
 #include "lance/v21_decode.h"
 
 #include "util/endian.h"
+#include "util/alloc.h"
 #include "util/error.h"
 
 #include <inttypes.h>
@@ -55,7 +56,7 @@ int resona__v21_fsst_decode(const v21_where *w, const v21_fsst *t, const uint8_t
 {
     int rc;
     if (t->raw) {
-        if ((rc = resona__v21_grow((void **)buf, cap, *used + len + 1)) < 0)
+        if ((rc = resona__grow((void **)buf, cap, *used + len + 1)) < 0)
             return rc;
         if (len)
             memcpy(*buf + *used, in, len);
@@ -65,7 +66,7 @@ int resona__v21_fsst_decode(const v21_where *w, const v21_fsst *t, const uint8_t
     if (len > (SIZE_MAX - *used - 8) / 8)
         return bad(w, "FSST string too long");
     /* worst case every code expands to 8 bytes */
-    if ((rc = resona__v21_grow((void **)buf, cap, *used + len * 8 + 8)) < 0)
+    if ((rc = resona__grow((void **)buf, cap, *used + len * 8 + 8)) < 0)
         return rc;
     uint8_t *o = *buf + *used;
     for (size_t i = 0; i < len; i++) {

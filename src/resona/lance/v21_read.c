@@ -96,7 +96,7 @@ static int copy_rows(const lance_colbuf *src, size_t s, size_t n, lance_colbuf *
     if (d->type == RESONA_TYPE_UTF8) {
         size_t b0 = (size_t)src->offsets[s], b1 = (size_t)src->offsets[s + n];
         int rc =
-            resona__v21_grow((void **)&d->values, &d->values_cap, d->bytes_len + (b1 - b0) + 1);
+            resona__grow((void **)&d->values, &d->values_cap, d->bytes_len + (b1 - b0) + 1);
         if (rc < 0)
             return rc;
         memcpy(d->values + d->bytes_len, src->values + b0, b1 - b0);
@@ -137,7 +137,7 @@ static int read_miniblock(lance_file *f, lance_page *p, v21_page *v, uint64_t a,
         if (v->cached != c + 1) {
             uint64_t off = p->boff[1] + v->chunk_pos[c];
             size_t len = (size_t)(v->chunk_pos[c + 1] - v->chunk_pos[c]);
-            if ((rc = resona__v21_grow((void **)&v->scratch, &v->scratch_cap, len + 1)) < 0)
+            if ((rc = resona__grow((void **)&v->scratch, &v->scratch_cap, len + 1)) < 0)
                 return rc;
             if ((rc = resona__io_pread(f->fd, f->path, off, v->scratch, len)) < 0)
                 return rc;

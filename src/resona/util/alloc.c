@@ -90,3 +90,21 @@ void resona__free(void *ptr)
 {
     free(ptr);
 }
+
+int resona__grow(void **ptr, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return 0;
+    size_t n = *cap ? *cap : 64;
+    while (n < need) {
+        if (n > SIZE_MAX / 2)
+            return resona__error_set(RESONA_ENOMEM, "buffer of %zu bytes too large", need);
+        n *= 2;
+    }
+    void *q = resona__realloc(*ptr, n);
+    if (!q)
+        return RESONA_ENOMEM;
+    *ptr = q;
+    *cap = n;
+    return 0;
+}

@@ -19,6 +19,13 @@ void *resona__realloc(void *ptr, size_t len);
 /** realloc of count elements of size bytes, with overflow check. */
 void *resona__reallocarray(void *ptr, size_t count, size_t size);
 char *resona__strdup(const char *s);
+/**
+ * Make *ptr (of *cap bytes) hold at least need bytes, doubling from 64 so
+ * that repeated growth is amortised O(1). Contents are kept. RESONA_ENOMEM
+ * (message set) when the size would overflow or allocation fails; *ptr and
+ * *cap are then unchanged.
+ */
+int resona__grow(void **ptr, size_t *cap, size_t need);
 char *resona__strndup(const char *s, size_t len);
 void resona__free(void *ptr);
 
