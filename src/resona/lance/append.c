@@ -89,14 +89,7 @@ int resona_table_append(resona_table *t, const resona_batch *batch,
     uint64_t rows = 0;
     if ((rc = resona__writer_finish(w, &df, &rows)) < 0)
         goto done;
-    char *ddir = resona__io_join(t->path, "data");
-    if (!ddir) {
-        rc = RESONA_ENOMEM;
-        goto done;
-    }
-    rc = resona__io_fsync_dir(ddir);
-    resona__free(ddir);
-    if (rc < 0)
+    if ((rc = resona__io_fsync_subdir(t->path, "data")) < 0)
         goto done;
 
     Lt__DataFile *dfs[1] = {df};

@@ -260,14 +260,7 @@ static int compact_once(resona_table *t, const resona_compact_options *opts,
         outs[i].frag.has_id = 1;
         outs[i].frag.id = next_id++;
     }
-    char *ddir = resona__io_join(t->path, "data");
-    if (!ddir) {
-        rc = RESONA_ENOMEM;
-        goto done;
-    }
-    rc = resona__io_fsync_dir(ddir);
-    resona__free(ddir);
-    if (rc < 0)
+    if ((rc = resona__io_fsync_subdir(t->path, "data")) < 0)
         goto done;
     /* new fragment list: groups replaced in place */
     frags = resona__calloc(nf + nout + 1, sizeof(*frags));

@@ -272,3 +272,13 @@ static void pb_free(void *data, void *ptr)
 }
 
 ProtobufCAllocator resona__pb_alloc = {pb_alloc, pb_free, NULL};
+
+int resona__io_fsync_subdir(const char *dir, const char *name)
+{
+    char *path = resona__io_join(dir, name);
+    if (!path)
+        return RESONA_ENOMEM;
+    int rc = resona__io_fsync_dir(path);
+    resona__free(path);
+    return rc;
+}

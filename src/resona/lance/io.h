@@ -24,6 +24,8 @@ int resona__io_fsync(int fd, const char *name);
 int resona__io_write_file(const char *path, const void *data, size_t len);
 /** fsync a directory (so new names in it are durable). */
 int resona__io_fsync_dir(const char *path);
+/** fsync the directory `dir`/`name` (e.g. a table's data/ after new files). */
+int resona__io_fsync_subdir(const char *dir, const char *name);
 /** mkdir -p. */
 int resona__io_mkdirs(const char *path);
 /** A random RFC 4122 v4 UUID, hyphenated, 36 chars + NUL. */

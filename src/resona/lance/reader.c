@@ -536,7 +536,7 @@ done:
 
 /* ---- column buffers ---- */
 
-static size_t type_width(resona_type type, uint32_t dim)
+size_t resona__type_width(resona_type type, uint32_t dim)
 {
     switch (type) {
     case RESONA_TYPE_FLOAT64:
@@ -557,7 +557,7 @@ int resona__colbuf_reset(lance_colbuf *d, resona_type type, uint32_t dim, size_t
 {
     d->type = type;
     d->dim = dim;
-    d->width = type_width(type, dim);
+    d->width = resona__type_width(type, dim);
     d->rows = rows;
     d->has_nulls = 0;
     d->bytes_len = 0;

@@ -83,6 +83,8 @@ int resona__lfile_column(lance_file *f, uint32_t col, resona_type type, uint32_t
 void resona__lfile_column_free(lance_column *c);
 
 /** Prepare dst for `rows` rows (capacity, validity all set, offsets[0]=0). */
+/** Bytes per value of a fixed-width type (a vector: dim floats); 0 for utf8/other. */
+size_t resona__type_width(resona_type type, uint32_t dim);
 int resona__colbuf_reset(lance_colbuf *dst, resona_type type, uint32_t dim, size_t rows);
 void resona__colbuf_free(lance_colbuf *dst);
 /** Mark rows [d, d+n) null (values zeroed / empty strings). */

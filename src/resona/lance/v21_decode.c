@@ -74,23 +74,6 @@ void resona__v21_page_free(v21_page *p)
     resona__free(p);
 }
 
-static size_t type_width(resona_type t, uint32_t dim)
-{
-    switch (t) {
-    case RESONA_TYPE_FLOAT64:
-    case RESONA_TYPE_INT64:
-        return 8;
-    case RESONA_TYPE_FLOAT32:
-        return 4;
-    case RESONA_TYPE_BOOL:
-        return 1;
-    case RESONA_TYPE_VECTOR:
-        return (size_t)dim * 4;
-    default:
-        return 0;
-    }
-}
-
 /* Depth-bounded check that an encoding only uses what the decoders know. */
 static int check_ce(const v21_where *w, const L21__CompressiveEncoding *ce, int depth)
 {
@@ -170,7 +153,7 @@ int resona__v21_page_plan(const v21_where *w, const uint8_t *enc, size_t len, re
         return RESONA_ENOMEM;
     p->type = type;
     p->dim = dim;
-    p->width = type_width(type, dim);
+    p->width = resona__type_width(type, dim);
     if (type == RESONA_TYPE_OTHER || (type == RESONA_TYPE_VECTOR && dim == 0)) {
         rc = unsup(w, "column type not supported");
         goto done;
