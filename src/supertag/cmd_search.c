@@ -10,6 +10,10 @@
  * drop missing nodes and names with [[...]] references; de-duplicate by
  * normalised name + tags; filter by tag and --min-score; print the first
  * --limit in one of the formats table|json|jsonl|csv|ids|minimal.
+ * With -s/--show each result's node contents are added (search_show.c; the
+ * table prints them as blocks, -d/--depth N expands children N levels);
+ * --select projects the rows (docs/search.md has the original's rules and
+ * where we differ).
  *
  * Similarity is the original's: 1 - _distance, with LanceDB's default metric
  * (squared L2), so scores and --min-score thresholds mean what they meant
@@ -19,8 +23,13 @@
  * node ids over the whole table (the original collapsed only the top 5k
  * rows, so many chunks of one node could crowd others out); the search is
  * exact even where the original had built an IVF_PQ index.
- * Not implemented (refused with a usage error, never silently ignored):
- * --show/--depth, --select and the full-text search (without --semantic).
+ * --show --json/--jsonl really carry the contents (the original builds them
+ * and then drops them); jsonl stays one object per line with --select; minimal
+ * is always an array; --select names are checked (the original yields null
+ * for a typo) and also pick the csv/table columns (the original ignores it
+ * there).
+ * Not implemented (refused with a usage error, never silently ignored): the
+ * full-text search (without --semantic).
  */
 #include "cli.h"
 #include "commands.h"
@@ -73,6 +82,13 @@ static void usage(FILE *out)
             "      --min-score S      minimum similarity: a fraction (0.5) or a percentage (75)\n"
             "  -t, --tag TAG          only results tagged TAG (case-insensitive)\n"
             "      --type-hint TAG    embed the query as \"[Type: #TAG] <query>\"\n"
+            "  -s, --show             each result's contents: name, tags, created, fields,\n"
+            "                         children (table: a block per result; json/jsonl: a\n"
+            "                         \"contents\" object); ignored by csv, ids and minimal\n"
+            "  -d, --depth N          with --show, expand children N levels (0-100, default 0)\n"
+            "      --select FIELDS    comma-separated fields: id, name, tags, similarity,\n"
+            "                         ancestor, and with --show contents[.<path>] (json, jsonl,\n"
+            "                         minimal: projected objects; csv, table: the columns)\n"
             "  -w, --workspace ALIAS  workspace (default: config defaultWorkspace, else main)\n"
             "      --format F         table | json | jsonl | csv | ids | minimal\n"
             "      --json             same as --format json\n"
