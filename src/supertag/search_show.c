@@ -165,6 +165,25 @@ void st_jv_push(st_jv *a, st_jv *v)
     a->items[a->count++] = v;
 }
 
+/* A JavaScript array index ("0", "17"; canonical, below 2^32 - 1) as a number, or -1. */
+static long long js_index(const char *k)
+{
+    if (!*k || (k[0] == '0' && k[1]) || strlen(k) > 10)
+        return -1;
+    long long v = 0;
+    for (const char *p = k; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return -1;
+        v = v * 10 + (*p - '0');
+    }
+    return v < 4294967295LL ? v : -1;
+}
+
+/*
+ * JavaScript objects list array-index keys first, in numeric order, then the
+ * other keys in insertion order; JSON.stringify writes them so. A new key
+ * goes where JavaScript would list it.
+ */
 void st_jv_set(st_jv *o, const char *key, st_jv *v)
 {
     for (size_t i = 0; i < o->count; i++) {
@@ -175,8 +194,18 @@ void st_jv_set(st_jv *o, const char *key, st_jv *v)
         }
     }
     jv_grow(o);
-    o->keys[o->count] = xstrdup(key);
-    o->items[o->count++] = v;
+    size_t at = o->count;
+    long long idx = js_index(key);
+    if (idx >= 0) {
+        at = 0;
+        while (at < o->count && js_index(o->keys[at]) >= 0 && js_index(o->keys[at]) < idx)
+            at++;
+        memmove(o->keys + at + 1, o->keys + at, (o->count - at) * sizeof(*o->keys));
+        memmove(o->items + at + 1, o->items + at, (o->count - at) * sizeof(*o->items));
+    }
+    o->keys[at] = xstrdup(key);
+    o->items[at] = v;
+    o->count++;
 }
 
 st_jv *st_jv_get(const st_jv *o, const char *key)
@@ -420,19 +449,36 @@ char *st_format_inline_refs(const char *value)
     return r;
 }
 
-/* The original's "meaningful value" test for a field value. */
+/* ASCII classes, as JavaScript's \d and [a-zA-Z0-9] (whatever the C locale). */
+static int ascii_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static int id_char(char c)
+{
+    return ascii_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+           c == '-';
+}
+
+/*
+ * The original's "meaningful value" test for a field value: kept when it
+ * starts like a date (/^\d{4}-\d{2}-\d{2}/) or with "[[", dropped when it looks
+ * like a bare node id (/^[a-zA-Z0-9_-]{12,}$/), else kept.
+ */
 static int meaningful_value(const char *v)
 {
-    if (isdigit((unsigned char)v[0]) && isdigit((unsigned char)v[1]) &&
-        isdigit((unsigned char)v[2]) && isdigit((unsigned char)v[3]) && v[4] == '-' &&
-        isdigit((unsigned char)v[5]) && isdigit((unsigned char)v[6]) && v[7] == '-' &&
-        isdigit((unsigned char)v[8]) && isdigit((unsigned char)v[9]))
+    static const char date[] = "dddd-dd-dd";
+    size_t i = 0;
+    while (date[i] && (date[i] == 'd' ? ascii_digit(v[i]) : v[i] == date[i]))
+        i++;
+    if (!date[i])
         return 1;
     if (v[0] == '[' && v[1] == '[')
         return 1;
     size_t n = 0;
-    for (const char *p = v; *p; p++, n++)
-        if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-')
+    for (; v[n]; n++)
+        if (!id_char(v[n]))
             return 1;
     return n < 12;
 }
@@ -947,7 +993,7 @@ static long array_index(const char *s, size_t count)
         return -1;
     long v = 0;
     for (const char *p = s; *p; p++) {
-        if (!isdigit((unsigned char)*p))
+        if (!ascii_digit(*p))
             return -1;
         v = v * 10 + (*p - '0');
     }
