@@ -94,7 +94,7 @@ static void usage(FILE *out)
             "      --json             same as --format json\n"
             "      --pretty           table;  --no-pretty: json\n"
             "      --no-header        csv without its header line\n"
-            "      --verbose          timing in the table output\n");
+            "      --verbose          query time (table: in the output; other formats: stderr)\n");
 }
 
 /* ---- small string helpers ------------------------------------------------- */
@@ -878,9 +878,8 @@ int cmd_search(int argc, char **argv)
             rc = EXIT_USAGE;
             goto done;
         }
-        enum st_select_target target = a.format == FMT_TABLE || a.format == FMT_CSV
-                                           ? ST_SELECT_COLUMNS
-                                           : ST_SELECT_JSON;
+        enum st_select_target target =
+            a.format == FMT_TABLE || a.format == FMT_CSV ? ST_SELECT_COLUMNS : ST_SELECT_JSON;
         if (st_select_parse(a.select, a.show, target, &sel) < 0) {
             rc = EXIT_USAGE;
             goto done;

@@ -875,7 +875,8 @@ int st_show_json(st_show *s, const char *id, int depth, st_jv **out)
 
 /* ---- --select ------------------------------------------------------------------------ */
 
-static const char *const top_fields[] = {"id", "name", "tags", "similarity", "ancestor", "contents"};
+static const char *const top_fields[] = {"id",         "name",     "tags",
+                                         "similarity", "ancestor", "contents"};
 static const char *const content_fields[] = {"id", "name", "created", "fields", "children", "tags"};
 
 static int in_list(const char *s, const char *const *list, size_t n)

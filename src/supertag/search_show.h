@@ -19,7 +19,14 @@
 
 /* ---- JSON values ------------------------------------------------------------ */
 
-typedef enum st_jv_type { ST_JV_NULL, ST_JV_BOOL, ST_JV_NUM, ST_JV_STR, ST_JV_ARR, ST_JV_OBJ } st_jv_type;
+typedef enum st_jv_type {
+    ST_JV_NULL,
+    ST_JV_BOOL,
+    ST_JV_NUM,
+    ST_JV_STR,
+    ST_JV_ARR,
+    ST_JV_OBJ
+} st_jv_type;
 
 /*
  * A JSON value. Arrays and objects own their items; object keys keep their
@@ -97,8 +104,8 @@ char *st_format_inline_refs(const char *value);
 
 typedef struct st_select {
     size_t count;
-    char **paths;    /* as typed (trimmed) */
-    char ***segs;    /* dot-separated segments, trimmed */
+    char **paths; /* as typed (trimmed) */
+    char ***segs; /* dot-separated segments, trimmed */
     size_t *nseg;
 } st_select;
 

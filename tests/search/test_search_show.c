@@ -268,9 +268,8 @@ static void test_select(void **state)
     st_select_free(&sel);
 
     /* a path under one already selected whole keeps the whole value */
-    assert_int_equal(st_select_parse("contents.tags,contents.tags.0.x,name", 1, ST_SELECT_JSON,
-                                     &sel),
-                     0);
+    assert_int_equal(
+        st_select_parse("contents.tags,contents.tags.0.x,name", 1, ST_SELECT_JSON, &sel), 0);
     p = st_select_apply(&sel, item);
     s = json_text(p, 2);
     assert_string_equal(s, "{\n  \"contents\": {\n    \"tags\": [\n      \"x\",\n      \"y\"\n"
@@ -282,8 +281,9 @@ static void test_select(void **state)
     assert_int_equal(st_select_parse("contents.tags.1,id,contents", 1, ST_SELECT_JSON, &sel), 0);
     p = st_select_apply(&sel, item);
     s = json_text(p, 0);
-    assert_string_equal(s, "{\"contents\":{\"children\":[{\"name\":\"first\"}],\"tags\":[\"x\",\"y\"]},"
-                           "\"id\":\"abc\"}");
+    assert_string_equal(
+        s, "{\"contents\":{\"children\":[{\"name\":\"first\"}],\"tags\":[\"x\",\"y\"]},"
+           "\"id\":\"abc\"}");
     free(s);
     st_jv_free(p);
     st_select_free(&sel);
@@ -304,7 +304,8 @@ static void test_json_writer(void **state)
     assert_string_equal(s, "[{},[],\"\\u0001\\t\xc3\xa9\",-3,false,null]");
     free(s);
     s = json_text(a, 2);
-    assert_string_equal(s, "[\n  {},\n  [],\n  \"\\u0001\\t\xc3\xa9\",\n  -3,\n  false,\n  null\n]");
+    assert_string_equal(s,
+                        "[\n  {},\n  [],\n  \"\\u0001\\t\xc3\xa9\",\n  -3,\n  false,\n  null\n]");
     free(s);
     st_jv_free(a);
 }
