@@ -10,6 +10,10 @@
  * drop missing nodes and names with [[...]] references; de-duplicate by
  * normalised name + tags; filter by tag and --min-score; print the first
  * --limit in one of the formats table|json|jsonl|csv|ids|minimal.
+ * With -s/--show each result's node contents are added (search_show.c; the
+ * table prints them as blocks, -d/--depth N expands children N levels);
+ * --select projects the rows (docs/search.md has the original's rules and
+ * where we differ).
  *
  * Similarity is the original's: 1 - _distance, with LanceDB's default metric
  * (squared L2), so scores and --min-score thresholds mean what they meant
@@ -19,11 +23,17 @@
  * node ids over the whole table (the original collapsed only the top 5k
  * rows, so many chunks of one node could crowd others out); the search is
  * exact even where the original had built an IVF_PQ index.
- * Not implemented (refused with a usage error, never silently ignored):
- * --show/--depth, --select and the full-text search (without --semantic).
+ * --show --json/--jsonl really carry the contents (the original builds them
+ * and then drops them); jsonl stays one object per line with --select; minimal
+ * is always an array; --select names are checked (the original yields null
+ * for a typo) and also pick the csv/table columns (the original ignores it
+ * there).
+ * Not implemented (refused with a usage error, never silently ignored): the
+ * full-text search (without --semantic).
  */
 #include "cli.h"
 #include "commands.h"
+#include "search_show.h"
 #include "st_error.h"
 #include "workspace.h"
 
@@ -45,6 +55,9 @@
 #define DEFAULT_MODEL "bge-m3"
 #define DEFAULT_ENDPOINT "http://localhost:11434"
 #define ANCESTOR_MAX_DEPTH 50
+/* --depth bound: the original has none (its MCP tool allows 3); this keeps a
+ * cyclic children graph from printing for ever. */
+#define MAX_DEPTH 100
 
 enum format { FMT_TABLE, FMT_JSON, FMT_JSONL, FMT_CSV, FMT_IDS, FMT_MINIMAL };
 
@@ -69,12 +82,19 @@ static void usage(FILE *out)
             "      --min-score S      minimum similarity: a fraction (0.5) or a percentage (75)\n"
             "  -t, --tag TAG          only results tagged TAG (case-insensitive)\n"
             "      --type-hint TAG    embed the query as \"[Type: #TAG] <query>\"\n"
+            "  -s, --show             each result's contents: name, tags, created, fields,\n"
+            "                         children (table: a block per result; json/jsonl: a\n"
+            "                         \"contents\" object); ignored by csv, ids and minimal\n"
+            "  -d, --depth N          with --show, expand children N levels (0-100, default 0)\n"
+            "      --select FIELDS    comma-separated fields: id, name, tags, similarity,\n"
+            "                         ancestor, and with --show contents[.<path>] (json, jsonl,\n"
+            "                         minimal: projected objects; csv, table: the columns)\n"
             "  -w, --workspace ALIAS  workspace (default: config defaultWorkspace, else main)\n"
             "      --format F         table | json | jsonl | csv | ids | minimal\n"
             "      --json             same as --format json\n"
             "      --pretty           table;  --no-pretty: json\n"
             "      --no-header        csv without its header line\n"
-            "      --verbose          timing in the table output\n");
+            "      --verbose          query time (table: in the output; other formats: stderr)\n");
 }
 
 /* ---- small string helpers ------------------------------------------------- */
@@ -133,43 +153,6 @@ static char *js_slice(const char *s, size_t units)
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* JSON string, escaped as JSON.stringify does. */
-static void json_string(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"':
-            fputs("\\\"", out);
-            break;
-        case '\\':
-            fputs("\\\\", out);
-            break;
-        case '\n':
-            fputs("\\n", out);
-            break;
-        case '\r':
-            fputs("\\r", out);
-            break;
-        case '\t':
-            fputs("\\t", out);
-            break;
-        case '\b':
-            fputs("\\b", out);
-            break;
-        case '\f':
-            fputs("\\f", out);
-            break;
-        default:
-            if (*p < 0x20)
-                fprintf(out, "\\u%04x", *p);
-            else
-                fputc(*p, out);
-        }
-    }
-    fputc('"', out);
 }
 
 /* CSV field (RFC 4180): quoted when it holds a comma, quote or line break. */
@@ -370,15 +353,65 @@ static void pad(FILE *out, size_t n)
         fputc(' ', out);
 }
 
-static void print_table(const hit *v, size_t n, double ms, int verbose)
+/* What the output needs besides the hits. */
+typedef struct out_opts {
+    enum format fmt;
+    int header, verbose, show;
+    int depth;
+    double ms;
+    const st_select *select; /* NULL or count 0: no projection */
+    st_show *contents;       /* with --show */
+} out_opts;
+
+/* The table's columns: #, Similarity, Name, ID, Tags, Ancestor. */
+enum { NCOL = 6 };
+static const char *const col_headers[NCOL] = {"#", "Similarity", "Name", "ID", "Tags", "Ancestor"};
+static const int col_right[NCOL] = {1, 1, 0, 0, 0, 0};
+
+/* The column of a --select field (already checked by st_select_parse). */
+static size_t field_column(const char *field)
 {
-    enum { NCOL = 6 };
-    const char *headers[NCOL] = {"#", "Similarity", "Name", "ID", "Tags", "Ancestor"};
-    const int right[NCOL] = {1, 1, 0, 0, 0, 0};
+    static const char *const names[NCOL] = {"", "similarity", "name", "id", "tags", "ancestor"};
+    for (size_t c = 1; c < NCOL; c++)
+        if (strcasecmp(field, names[c]) == 0)
+            return c;
+    return 0;
+}
+
+/* "<ancestor name> #t1 #t2", or NULL without an ancestor. Caller frees. */
+static char *ancestor_label(const hit *h)
+{
+    if (!h->ancestor)
+        return NULL;
+    char *at = joined_tags(h->ancestor_tags, h->ancestor_tag_count, "#", " ");
+    size_t len = strlen(h->ancestor) + strlen(at) + 2;
+    char *a = xcalloc(len, 1);
+    snprintf(a, len, "%s %s", h->ancestor, at);
+    free(at);
+    return a;
+}
+
+static void print_table(const hit *v, size_t n, const out_opts *o)
+{
+    size_t cols[NCOL], ncols = 0;
+    cols[ncols++] = 0;
+    if (o->select && o->select->count) {
+        for (size_t i = 0; i < o->select->count && ncols < NCOL; i++) {
+            size_t c = field_column(o->select->paths[i]);
+            int dup = 0;
+            for (size_t k = 0; k < ncols; k++)
+                dup |= cols[k] == c;
+            if (!dup)
+                cols[ncols++] = c;
+        }
+    } else {
+        for (size_t c = 1; c < NCOL; c++)
+            cols[ncols++] = c;
+    }
     char **cells = xcalloc(n * NCOL, sizeof(char *));
     size_t width[NCOL];
     for (size_t c = 0; c < NCOL; c++)
-        width[c] = js_length(headers[c]);
+        width[c] = js_length(col_headers[c]);
     for (size_t i = 0; i < n; i++) {
         char buf[64];
         snprintf(buf, sizeof(buf), "%zu", i + 1);
@@ -391,147 +424,226 @@ static void print_table(const hit *v, size_t n, double ms, int verbose)
             v[i].tag_count ? joined_tags(v[i].tags, v[i].tag_count, "#", " ") : xstrdup("");
         cells[i * NCOL + 4] = js_slice(tags, 30);
         free(tags);
-        if (v[i].ancestor) {
-            char *at = joined_tags(v[i].ancestor_tags, v[i].ancestor_tag_count, "#", " ");
-            size_t len = strlen(v[i].ancestor) + strlen(at) + 2;
-            char *a = xcalloc(len, 1);
-            snprintf(a, len, "%s %s", v[i].ancestor, at);
-            cells[i * NCOL + 5] = js_slice(a, 40);
-            free(a);
-            free(at);
-        } else {
-            cells[i * NCOL + 5] = xstrdup("");
-        }
+        char *a = ancestor_label(&v[i]);
+        cells[i * NCOL + 5] = a ? js_slice(a, 40) : xstrdup("");
+        free(a);
         for (size_t c = 0; c < NCOL; c++) {
             size_t w = js_length(cells[i * NCOL + c]);
             if (w > width[c])
                 width[c] = w;
         }
     }
-    if (verbose)
-        printf("Results (%zu) in %.0fms\n\n", n, ms);
+    if (o->verbose)
+        printf("Results (%zu) in %.0fms\n\n", n, o->ms);
     else
         printf("Results (%zu)\n\n", n);
     fputs("  ", stdout);
-    for (size_t c = 0; c < NCOL; c++) {
-        size_t w = js_length(headers[c]);
-        if (c)
+    for (size_t k = 0; k < ncols; k++) {
+        size_t c = cols[k];
+        size_t w = js_length(col_headers[c]);
+        if (k)
             fputs("  ", stdout);
-        if (right[c])
+        if (col_right[c])
             pad(stdout, width[c] - w);
-        fputs(headers[c], stdout);
-        if (!right[c])
+        fputs(col_headers[c], stdout);
+        if (!col_right[c])
             pad(stdout, width[c] - w);
     }
     fputs("\n  ", stdout);
-    for (size_t c = 0; c < NCOL; c++) {
-        if (c)
+    for (size_t k = 0; k < ncols; k++) {
+        if (k)
             fputs("──", stdout);
-        for (size_t i = 0; i < width[c]; i++)
+        for (size_t i = 0; i < width[cols[k]]; i++)
             fputs("─", stdout);
     }
     fputc('\n', stdout);
     for (size_t i = 0; i < n; i++) {
         fputs("  ", stdout);
-        for (size_t c = 0; c < NCOL; c++) {
+        for (size_t k = 0; k < ncols; k++) {
+            size_t c = cols[k];
             const char *cell = cells[i * NCOL + c];
             size_t w = js_length(cell);
-            if (c)
+            if (k)
                 fputs("  ", stdout);
-            if (right[c])
+            if (col_right[c])
                 pad(stdout, width[c] - w);
             fputs(cell, stdout);
-            if (!right[c])
+            if (!col_right[c])
                 pad(stdout, width[c] - w);
         }
         fputc('\n', stdout);
     }
-    if (verbose)
-        printf("\nQuery time: %.1fms\n", ms);
+    if (o->verbose)
+        printf("\nQuery time: %.1fms\n", o->ms);
     printf("\n💡 Tip: Use --show for full node content\n");
     for (size_t i = 0; i < n * NCOL; i++)
         free(cells[i]);
     free(cells);
 }
 
-static void json_object(FILE *out, const hit *h, int minimal)
+/*
+ * The table with --show: "Results (n):", an empty line, then per result its
+ * banner, its context (nearest tagged ancestor) and its contents, and an
+ * empty line. No tip.
+ */
+static int print_show_table(const hit *v, size_t n, const out_opts *o)
+{
+    printf("Results (%zu):\n\n", n);
+    for (size_t i = 0; i < n; i++) {
+        printf("━━━ Result %zu ━━━  %.1f%% similar\n", i + 1, v[i].similarity * 100.0);
+        char *a = ancestor_label(&v[i]);
+        if (a)
+            printf("📂 Context: %s\n", a);
+        free(a);
+        if (st_show_print(o->contents, stdout, v[i].id, o->depth) < 0)
+            return -1;
+        fputc('\n', stdout);
+    }
+    return 0;
+}
+
+/* The row object of the json/jsonl formats (+ contents with --show). */
+static int hit_json(const hit *h, const out_opts *o, st_jv **out)
 {
     char sim[32];
     snprintf(sim, sizeof(sim), "%.3f", h->similarity);
-    fputs("{\"id\":", out);
-    json_string(out, h->id);
-    fputs(",\"name\":", out);
-    json_string(out, h->name);
-    if (minimal) {
-        fputc('}', out);
-        return;
-    }
     char *tags = joined_tags(h->tags, h->tag_count, "", ", ");
-    fputs(",\"tags\":", out);
-    json_string(out, tags);
-    fputs(",\"similarity\":", out);
-    json_string(out, sim);
-    fputs(",\"ancestor\":", out);
-    json_string(out, h->ancestor ? h->ancestor : "");
-    fputc('}', out);
+    st_jv *r = st_jv_obj();
+    st_jv_set(r, "id", st_jv_str(h->id));
+    st_jv_set(r, "name", st_jv_str(h->name));
+    st_jv_set(r, "tags", st_jv_str(tags));
+    st_jv_set(r, "similarity", st_jv_str(sim));
+    st_jv_set(r, "ancestor", st_jv_str(h->ancestor ? h->ancestor : ""));
     free(tags);
+    if (o->show) {
+        st_jv *c = NULL;
+        if (st_show_json(o->contents, h->id, o->depth, &c) < 0) {
+            st_jv_free(r);
+            return -1;
+        }
+        if (c)
+            st_jv_set(r, "contents", c);
+    }
+    *out = r;
+    return 0;
 }
 
-static void print_results(enum format fmt, const hit *v, size_t n, int header, double ms,
-                          int verbose)
+/* One output row: minimal's {id, name, tags}, a --select projection, or the full row. */
+static int row_json(const hit *h, const out_opts *o, st_jv **out)
 {
-    switch (fmt) {
-    case FMT_TABLE:
-        if (n == 0)
+    st_jv *full = NULL;
+    if (hit_json(h, o, &full) < 0)
+        return -1;
+    if (o->select && o->select->count) {
+        *out = st_select_apply(o->select, full);
+        st_jv_free(full);
+    } else if (o->fmt == FMT_MINIMAL) {
+        st_jv *m = st_jv_obj();
+        st_jv_set(m, "id", st_jv_clone(st_jv_get(full, "id")));
+        st_jv_set(m, "name", st_jv_clone(st_jv_get(full, "name")));
+        st_jv_set(m, "tags", st_jv_clone(st_jv_get(full, "tags")));
+        st_jv_free(full);
+        *out = m;
+    } else {
+        *out = full;
+    }
+    return 0;
+}
+
+/* The csv value of a column field. Caller frees. */
+static char *csv_value(const hit *h, const char *field)
+{
+    char sim[32];
+    switch (field_column(field)) {
+    case 1:
+        snprintf(sim, sizeof(sim), "%.3f", h->similarity);
+        return xstrdup(sim);
+    case 2:
+        return xstrdup(h->name);
+    case 3:
+        return xstrdup(h->id);
+    case 4:
+        return joined_tags(h->tags, h->tag_count, "", ", ");
+    default:
+        return xstrdup(h->ancestor ? h->ancestor : "");
+    }
+}
+
+static int print_results(const hit *v, size_t n, const out_opts *o)
+{
+    static const char *const csv_default[] = {"id", "name", "tags", "similarity", "ancestor"};
+    int projected = o->select && o->select->count;
+    if (n == 0) {
+        if (o->fmt == FMT_TABLE)
             printf("No results found\n");
-        else
-            print_table(v, n, ms, verbose);
-        break;
+        else if (o->fmt == FMT_JSON || o->fmt == FMT_JSONL || o->fmt == FMT_MINIMAL)
+            printf("[]\n");
+        return 0;
+    }
+    switch (o->fmt) {
+    case FMT_TABLE:
+        if (o->show)
+            return print_show_table(v, n, o);
+        print_table(v, n, o);
+        return 0;
     case FMT_JSON:
     case FMT_MINIMAL:
-        fputc('[', stdout);
+    case FMT_JSONL: {
+        st_jv *all = st_jv_arr();
         for (size_t i = 0; i < n; i++) {
-            if (i)
-                fputc(',', stdout);
-            json_object(stdout, &v[i], fmt == FMT_MINIMAL);
+            st_jv *r = NULL;
+            if (row_json(&v[i], o, &r) < 0) {
+                st_jv_free(all);
+                return -1;
+            }
+            if (o->fmt == FMT_JSONL) {
+                st_jv_write(stdout, r, 0);
+                fputc('\n', stdout);
+                st_jv_free(r);
+            } else {
+                st_jv_push(all, r);
+            }
         }
-        fputs("]\n", stdout);
+        if (o->fmt != FMT_JSONL) {
+            /* the original prints a --select projection with JSON.stringify(x, null, 2) */
+            st_jv_write(stdout, all, projected ? 2 : 0);
+            fputc('\n', stdout);
+        }
+        st_jv_free(all);
         break;
-    case FMT_JSONL:
-        if (n == 0)
-            printf("[]\n");
+    }
+    case FMT_CSV: {
+        size_t ncol = projected ? o->select->count : 5;
+        char *const *names = projected ? o->select->paths : (char *const *)csv_default;
+        if (o->header) {
+            for (size_t c = 0; c < ncol; c++) {
+                if (c)
+                    fputc(',', stdout);
+                csv_field(stdout, names[c]);
+            }
+            fputc('\n', stdout);
+        }
         for (size_t i = 0; i < n; i++) {
-            json_object(stdout, &v[i], 0);
+            for (size_t c = 0; c < ncol; c++) {
+                char *val = csv_value(&v[i], names[c]);
+                if (c)
+                    fputc(',', stdout);
+                csv_field(stdout, val);
+                free(val);
+            }
             fputc('\n', stdout);
         }
         break;
-    case FMT_CSV:
-        if (n == 0)
-            break;
-        if (header)
-            printf("id,name,tags,similarity,ancestor\n");
-        for (size_t i = 0; i < n; i++) {
-            char sim[32];
-            snprintf(sim, sizeof(sim), "%.3f", v[i].similarity);
-            char *tags = joined_tags(v[i].tags, v[i].tag_count, "", ", ");
-            csv_field(stdout, v[i].id);
-            fputc(',', stdout);
-            csv_field(stdout, v[i].name);
-            fputc(',', stdout);
-            csv_field(stdout, tags);
-            fputc(',', stdout);
-            csv_field(stdout, sim);
-            fputc(',', stdout);
-            csv_field(stdout, v[i].ancestor ? v[i].ancestor : "");
-            fputc('\n', stdout);
-            free(tags);
-        }
-        break;
+    }
     case FMT_IDS:
         for (size_t i = 0; i < n; i++)
             printf("%s\n", v[i].id);
         break;
     }
+    /* as in the original, not after a --select projection of the JSON formats */
+    if (o->verbose && !(projected && o->fmt != FMT_CSV && o->fmt != FMT_IDS))
+        fprintf(stderr, "# Query time: %.1fms, Results: %zu\n", o->ms, n);
+    return 0;
 }
 
 /* ---- options -------------------------------------------------------------- */
@@ -601,6 +713,9 @@ typedef struct search_args {
     int format_set;
     enum format format;
     int json, pretty, no_pretty, header, verbose;
+    int show;
+    long depth;
+    const char *select;
 } search_args;
 
 static int parse_args(int argc, char **argv, search_args *a)
@@ -614,7 +729,7 @@ static int parse_args(int argc, char **argv, search_args *a)
         int takes = !strcmp(s, "-l") || !strcmp(s, "--limit") || !strcmp(s, "--min-score") ||
                     !strcmp(s, "-t") || !strcmp(s, "--tag") || !strcmp(s, "--type-hint") ||
                     !strcmp(s, "-w") || !strcmp(s, "--workspace") || !strcmp(s, "--format") ||
-                    !strcmp(s, "--depth") || !strcmp(s, "--select");
+                    !strcmp(s, "-d") || !strcmp(s, "--depth") || !strcmp(s, "--select");
         if (takes && !val) {
             cli_error("option '%s' needs a value", s);
             return EXIT_USAGE;
@@ -657,10 +772,14 @@ static int parse_args(int argc, char **argv, search_args *a)
             a->header = 0;
         } else if (!strcmp(s, "--verbose")) {
             a->verbose = 1;
-        } else if (!strcmp(s, "-s") || !strcmp(s, "--show") || !strcmp(s, "--depth") ||
-                   !strcmp(s, "--select")) {
-            cli_error("%s is not supported by this supertag yet", s);
-            return EXIT_USAGE;
+        } else if (!strcmp(s, "-s") || !strcmp(s, "--show")) {
+            a->show = 1;
+        } else if (!strcmp(s, "-d") || !strcmp(s, "--depth")) {
+            a->depth = cli_parse_long(s, argv[++i], 0, MAX_DEPTH);
+            if (a->depth < 0)
+                return EXIT_USAGE;
+        } else if (!strcmp(s, "--select")) {
+            a->select = argv[++i];
         } else if (s[0] == '-' && s[1] != '\0') {
             cli_error("unknown option '%s' (see 'supertag search --help')", s);
             return EXIT_USAGE;
@@ -744,10 +863,27 @@ int cmd_search(int argc, char **argv)
     hit *hits = NULL;
     size_t nhits = 0;
     char *table_path = NULL;
+    st_select sel;
+    memset(&sel, 0, sizeof(sel));
+    st_show contents;
+    memset(&contents, 0, sizeof(contents));
     int rc = parse_args(argc, argv, &a);
     if (rc != 0) {
         rc = rc < 0 ? EXIT_OK : rc;
         goto done;
+    }
+    if (a.select) {
+        if (a.show && a.format == FMT_TABLE) {
+            cli_error("--select does not apply to the --show table output (use --format json)");
+            rc = EXIT_USAGE;
+            goto done;
+        }
+        enum st_select_target target =
+            a.format == FMT_TABLE || a.format == FMT_CSV ? ST_SELECT_COLUMNS : ST_SELECT_JSON;
+        if (st_select_parse(a.select, a.show, target, &sel) < 0) {
+            rc = EXIT_USAGE;
+            goto done;
+        }
     }
     if (!a.semantic) {
         cli_error("only semantic search is implemented: add --semantic");
@@ -887,8 +1023,28 @@ int cmd_search(int argc, char **argv)
     }
     for (size_t i = 0; i < kept; i++)
         find_ancestor(&d, &hits[i]);
-    double ms = now_ms() - t0;
-    print_results(a.format, hits, kept, a.header, ms, a.verbose);
+    out_opts o;
+    memset(&o, 0, sizeof(o));
+    o.fmt = a.format;
+    o.header = a.header;
+    o.verbose = a.verbose;
+    /* contents are read where they are printed: not for csv and ids, nor for
+     * minimal unless --select picks them */
+    o.show = a.show && a.format != FMT_CSV && a.format != FMT_IDS &&
+             (a.format != FMT_MINIMAL || sel.count > 0);
+    o.depth = (int)a.depth;
+    o.select = &sel;
+    o.contents = &contents;
+    if (o.show && st_show_open(&contents, d.db) < 0) {
+        rc = EXIT_RUNTIME;
+        goto done;
+    }
+    o.ms = now_ms() - t0;
+    if (print_results(hits, kept, &o) < 0) {
+        fflush(stdout);
+        rc = EXIT_RUNTIME;
+        goto done;
+    }
     rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_RUNTIME;
 
 done:
@@ -897,6 +1053,8 @@ done:
     free(hits);
     sqlite3_finalize(d.node);
     sqlite3_finalize(d.tags);
+    st_show_close(&contents);
+    st_select_free(&sel);
     sqlite3_close(d.db);
     resona_search_results_free(res);
     resona_table_free(table);
