@@ -89,6 +89,10 @@ static void usage(FILE *out)
             "      --select FIELDS    comma-separated fields: id, name, tags, similarity,\n"
             "                         ancestor, and with --show contents[.<path>] (json, jsonl,\n"
             "                         minimal: projected objects; csv, table: the columns)\n"
+            "  -a, --ancestor         find each result's nearest tagged ancestor (the default)\n"
+            "      --no-ancestor      do not: the ancestor column and context line stay empty\n"
+            "      --raw              accepted for the original's command lines; like the\n"
+            "                         original, it changes nothing in semantic search\n"
             "  -w, --workspace ALIAS  workspace (default: config defaultWorkspace, else main)\n"
             "      --format F         table | json | jsonl | csv | ids | minimal\n"
             "      --json             same as --format json\n"
@@ -716,6 +720,7 @@ typedef struct search_args {
     int show;
     long depth;
     const char *select;
+    int no_ancestor;
 } search_args;
 
 static int parse_args(int argc, char **argv, search_args *a)
@@ -780,6 +785,12 @@ static int parse_args(int argc, char **argv, search_args *a)
                 return EXIT_USAGE;
         } else if (!strcmp(s, "--select")) {
             a->select = argv[++i];
+        } else if (!strcmp(s, "-a") || !strcmp(s, "--ancestor")) {
+            a->no_ancestor = 0;
+        } else if (!strcmp(s, "--no-ancestor")) {
+            a->no_ancestor = 1;
+        } else if (!strcmp(s, "--raw")) {
+            /* the original's --raw drops enrichment in full-text search only */
         } else if (s[0] == '-' && s[1] != '\0') {
             cli_error("unknown option '%s' (see 'supertag search --help')", s);
             return EXIT_USAGE;
@@ -1021,7 +1032,7 @@ int cmd_search(int argc, char **argv)
             kept++;
         }
     }
-    for (size_t i = 0; i < kept; i++)
+    for (size_t i = 0; i < kept && !a.no_ancestor; i++)
         find_ancestor(&d, &hits[i]);
     out_opts o;
     memset(&o, 0, sizeof(o));

@@ -54,6 +54,12 @@ nohdr = run("--format", "csv", "--no-header").splitlines()
 assert len(nohdr) == 20 and not nohdr[0].startswith("id,"), "csv --no-header"
 mini = json.loads(run("--format", "minimal"))
 assert mini == [{"id": r["id"], "name": r["name"], "tags": r["tags"]} for r in ref], "minimal"
+# --no-ancestor: the same rows with empty ancestors; -a and --raw change nothing
+noanc = json.loads(run("--json", "--no-ancestor"))
+assert any(r["ancestor"] for r in ref), "test data: some result has an ancestor"
+assert noanc == [dict(r, ancestor="") for r in ref], "--no-ancestor"
+assert json.loads(run("--json", "-a")) == ref, "-a"
+assert json.loads(run("--json", "--raw")) == ref, "--raw"
 # --limit, --min-score (fraction and percentage), similarity order
 assert json.loads(run("--json", "-l", "3")) == ref[:3], "limit"
 cut = float(ref[4]["similarity"])
