@@ -224,6 +224,7 @@ static int bench_parse(int argc, char **argv)
 typedef struct run_result {
     double wall, cpu, texts_per_s, max_per_s, busy, busy_wall, starved;
     double work_mean_ms, work_max_ms; /* the fakes' own work per request */
+    double hold_mean_ms;              /* end - start per request (model time + oversleep) */
     uint64_t requests, failed;
 } run_result;
 
@@ -247,6 +248,7 @@ typedef struct log_stats {
     double work_sum_ms, work_max_ms;
     uint64_t requests;
 } log_stats;
+/* (busy_ms / requests is the mean time a request held the model.) */
 
 static double busy_fraction(const char *path, uint64_t skip_n, log_stats *ls)
 {
@@ -391,7 +393,7 @@ static int run_one(int servers, long batch, long texts, long window, long lat, l
     out->busy_wall = 0;
     out->starved = 0;
     out->work_max_ms = 0;
-    double work_sum = 0;
+    double work_sum = 0, hold_sum = 0;
     uint64_t work_n = 0;
     for (int i = 0; i < servers; i++) {
         ts_fake_stop(&f[i]);
@@ -400,6 +402,7 @@ static int run_one(int servers, long batch, long texts, long window, long lat, l
         out->starved += ls.span_ms > 0 ? ls.starved_ms / ls.span_ms / servers : 0;
         out->busy_wall += ls.busy_ms / 1000.0 / out->wall / servers;
         work_sum += ls.work_sum_ms;
+        hold_sum += ls.busy_ms;
         work_n += ls.requests;
         if (ls.work_max_ms > out->work_max_ms)
             out->work_max_ms = ls.work_max_ms;
@@ -412,6 +415,7 @@ static int run_one(int servers, long batch, long texts, long window, long lat, l
     if (!getenv("BENCH_KEEP_LOGS"))
         rmdir(dir);
     out->work_mean_ms = work_n ? work_sum / (double)work_n : 0;
+    out->hold_mean_ms = work_n ? hold_sum / (double)work_n : 0;
     return 0;
 }
 
@@ -420,12 +424,13 @@ static void print_run(int servers, long batch, long texts, long window, long lat
 {
     printf("servers %d  batch %3ld  window %ld  texts %6ld  %7.1f texts/s  max %7.1f  "
            "%5.1f%% of model max | servers busy %5.1f%% of the run, %5.1f%% between first and "
-           "last request, idle for want of a request %4.1f%% | server work per request "
-           "%.2f ms mean, %.2f max (model time %ld ms) | client CPU %6.1f us/embedding "
+           "last request, idle for want of a request %4.1f%% | model held %.2f ms per request "
+           "(model time %ld ms), server work %.2f ms mean, %.2f max | client CPU %6.1f "
+           "us/embedding "
            "(%llu req, %llu failed)\n",
            servers, batch, window, texts, r->texts_per_s, r->max_per_s,
            100 * r->texts_per_s / r->max_per_s, 100 * r->busy_wall, 100 * r->busy,
-           100 * r->starved, r->work_mean_ms, r->work_max_ms, lat + per * batch,
+           100 * r->starved, r->hold_mean_ms, lat + per * batch, r->work_mean_ms, r->work_max_ms,
            r->cpu * 1e6 / (double)texts,
            (unsigned long long)r->requests, (unsigned long long)r->failed);
     fflush(stdout);
