@@ -122,8 +122,6 @@ void fo_json_key_ms(yajl_gen g, const char *key, double ms);
  * same float, in Go's (Ollama's) notation; out holds >= 32 bytes. Returns the
  * length. Infinity: 1e999. */
 size_t fo_format_f32(char *out, float f);
-/* A float32 printed by fo_format_f32 (NaN: the literal NaN or null). */
-void fo_json_float(yajl_gen g, float f, int nan_null);
 /* Already-encoded JSON text as the next value (a cached vector "[...]"). */
 void fo_json_raw(yajl_gen g, const char *text, size_t len);
 /* A generator that writes straight into one growable buffer (for big

@@ -212,20 +212,6 @@ size_t fo_format_f32(char *out, float f)
     return (size_t)(p - out);
 }
 
-void fo_json_float(yajl_gen g, float f, int nan_null)
-{
-    char num[32];
-    if (isnan(f)) {
-        if (nan_null)
-            yajl_gen_null(g);
-        else
-            yajl_gen_number(g, "NaN", 3);
-        return;
-    }
-    size_t n = fo_format_f32(num, f);
-    yajl_gen_number(g, num, n);
-}
-
 void fo_json_raw(yajl_gen g, const char *text, size_t len)
 {
     /* yajl_gen_number writes its text as given, with the separators. */
