@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include <yajl/yajl_gen.h>
 
@@ -54,9 +55,12 @@ typedef struct fo_config {
     int nan_null; /* --nan-literal null */
     int log_texts;
     size_t max_body;
+    size_t cache_bytes; /* --vector-cache-mb; 0: no cache */
     const char *api_key;
     const char *log_path;
 } fo_config;
+
+typedef struct fo_cache fo_cache;
 
 /* Server-wide state. */
 typedef struct fo_server {
@@ -72,6 +76,7 @@ typedef struct fo_server {
     int stopping;
     pthread_cond_t stop_cond; /* with model_lock: interruptible sleeps */
     double t0;                /* monotonic seconds at start */
+    fo_cache *cache;          /* encoded vectors; used under model_lock only */
 } fo_server;
 
 /* ---- vectors.c ---- */
@@ -91,6 +96,20 @@ size_t fo_utf8_prefix(const char *s, size_t len, size_t chars);
 /* The fake token count of a text: 2 + ceil(chars / 4). */
 uint64_t fo_tokens(const char *s, size_t len);
 
+/* ---- cache.c: encoded vectors by (dim, text), bounded, oldest out first ---- */
+
+/* NULL if memory ran out (the server then runs without a cache). */
+fo_cache *fo_cache_new(size_t max_bytes);
+void fo_cache_free(fo_cache *c);
+/* The JSON text "[...]" of the vector of text[0..len) at dim, or NULL. The
+ * pointer stays valid until the next fo_cache_put. c may be NULL. */
+const char *fo_cache_get(fo_cache *c, uint32_t dim, const char *text, size_t len,
+                         size_t *json_len);
+/* Remember json[0..json_len) for (dim, text); silently skipped if it does not
+ * fit or memory runs out. c may be NULL. */
+void fo_cache_put(fo_cache *c, uint32_t dim, const char *text, size_t len, const char *json,
+                  size_t json_len);
+
 /* ---- json.c: yajl_gen helpers (errors are ignored: yajl only fails on misuse) ---- */
 
 yajl_gen fo_json_new(void);
@@ -99,18 +118,33 @@ void fo_json_strn(yajl_gen g, const char *s, size_t len);
 void fo_json_key_str(yajl_gen g, const char *key, const char *s);
 void fo_json_key_int(yajl_gen g, const char *key, long long v);
 void fo_json_key_ms(yajl_gen g, const char *key, double ms);
-/* A float32 as JSON number text with 9 significant digits (parses back to the
- * same float); out holds >= 32 bytes. Returns the length. Infinity: 1e999. */
+/* A float32 as JSON number text: the shortest decimal that parses back to the
+ * same float, in Go's (Ollama's) notation; out holds >= 32 bytes. Returns the
+ * length. Infinity: 1e999. */
 size_t fo_format_f32(char *out, float f);
-/* A float32 printed by fo_format_f32 (NaN: the literal NaN or null). */
-void fo_json_float(yajl_gen g, float f, int nan_null);
+/* Already-encoded JSON text as the next value (a cached vector "[...]"). */
+void fo_json_raw(yajl_gen g, const char *text, size_t len);
+/* A generator that writes straight into one growable buffer (for big
+ * replies: no copy at the end, no doubling from 4 KiB when cap_hint is
+ * right). fo_json_finish_into frees g and hands over the buffer
+ * (NUL-terminated; NULL if memory ran out). */
+typedef struct fo_outbuf {
+    char *buf;
+    size_t len, cap;
+    int oom;
+} fo_outbuf;
+yajl_gen fo_json_new_into(fo_outbuf *o, size_t cap_hint);
+char *fo_json_finish_into(yajl_gen g, fo_outbuf *o, size_t *len);
 /* Copy the generated text into a fresh malloc'd buffer; frees g. */
 char *fo_json_finish(yajl_gen g, size_t *len);
 
 /* ---- server.c ---- */
 
 double fo_now_ms(const fo_server *s);
-/* Sleep ms, waking early if the server stops. Call with model_lock held. */
+/* The monotonic time ms milliseconds from now. */
+void fo_deadline(struct timespec *dl, uint64_t ms);
+/* Sleep until dl (or ms), waking early if the server stops. Call with model_lock held. */
+void fo_sleep_until_locked(fo_server *s, const struct timespec *dl);
 void fo_sleep_locked(fo_server *s, uint64_t ms);
 /* Serve on listen_fd until SIGTERM/SIGINT; prints the "listening" line. Returns the exit code. */
 int fo_server_run(const fo_config *cfg, int listen_fd, uint16_t port);

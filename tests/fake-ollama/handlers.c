@@ -31,6 +31,8 @@ typedef struct logrec {
     size_t count;
     size_t truncated;
     double start_ms, end_ms;
+    double work_ms; /* the server's own work on the reply (vectors, JSON) */
+    size_t cached;  /* vectors served from the cache */
     const char *fault;
 } logrec;
 
@@ -148,6 +150,8 @@ static void log_request(fo_server *s, const fo_request *req, const logrec *lr,
     fo_json_key_ms(g, "recv_ms", req->recv_ms);
     fo_json_key_ms(g, "start_ms", lr->start_ms);
     fo_json_key_ms(g, "end_ms", lr->end_ms);
+    fo_json_key_ms(g, "work_ms", lr->work_ms);
+    fo_json_key_int(g, "cached", (long long)lr->cached);
     fo_json_key_str(g, "fault", lr->fault);
     if (s->cfg->log_texts) {
         fo_json_str(g, "texts");
@@ -472,13 +476,32 @@ static void base64_floats(yajl_gen g, const float *v, uint32_t dim)
     free(b64);
 }
 
+/* "[v0,v1,...]" into out (room for n * 32 + 3 bytes); returns the length. */
+static size_t format_vector(char *out, const float *v, uint32_t n, int nan_null)
+{
+    char *p = out;
+    *p++ = '[';
+    for (uint32_t j = 0; j < n; j++) {
+        if (j)
+            *p++ = ',';
+        if (isnan(v[j])) {
+            memcpy(p, nan_null ? "null" : "NaN", nan_null ? 4 : 3);
+            p += nan_null ? 4 : 3;
+        } else {
+            p += fo_format_f32(p, v[j]);
+        }
+    }
+    *p++ = ']';
+    return (size_t)(p - out);
+}
+
 /*
  * The successful reply: vectors of texts[0..count) (already cut to the
  * context length), with the body faults that change content applied.
  */
 static void embed_reply(fo_server *s, enum endpoint ep, const embed_req *er, const char **texts,
-                        const size_t *lens, uint64_t n, double start_ms, fo_response *resp,
-                        const char **fault)
+                        const size_t *lens, uint64_t n, double start_ms, double ready_ms,
+                        fo_response *resp, const char **fault, size_t *cached)
 {
     const fo_config *cfg = s->cfg;
     uint32_t dim = cfg->dim;
@@ -501,7 +524,10 @@ static void embed_reply(fo_server *s, enum endpoint ep, const embed_req *er, con
     }
 
     float *v = malloc(((size_t)cfg->dim + 1) * sizeof(float));
-    if (!v) {
+    char *text = malloc(((size_t)cfg->dim + 1) * 32 + 3);
+    if (!v || !text) {
+        free(v);
+        free(text);
         error_reply(resp, ep, 500, "out of memory", "api_error");
         return;
     }
@@ -509,7 +535,11 @@ static void embed_reply(fo_server *s, enum endpoint ep, const embed_req *er, con
     for (size_t i = 0; i < er->count; i++)
         tokens += fo_tokens(texts[i], lens[i]);
 
-    yajl_gen g = fo_json_new();
+    /* Room for every vector at the longest number text (a miss is printed
+     * into `text` first, a hit copied), so the reply is built in place. */
+    fo_outbuf out;
+    size_t per_vector = ((size_t)out_dim + 1) * (ep == EP_V1 && er->base64 ? 6 : 24) + 64;
+    yajl_gen g = fo_json_new_into(&out, (out_count + 1) * per_vector + 1024);
     size_t len;
     yajl_gen_map_open(g);
     if (ep == EP_V1) {
@@ -524,11 +554,19 @@ static void embed_reply(fo_server *s, enum endpoint ep, const embed_req *er, con
         fo_json_str(g, "embedding");
     }
     for (size_t i = 0; i < out_count || (ep == EP_EMBEDDINGS && i == 0); i++) {
-        uint32_t vd = out_dim;
-        if (i < out_count) {
+        uint32_t vd = i < out_count ? out_dim : 0; /* legacy endpoint, empty prompt: [] */
+        int b64 = ep == EP_V1 && er->base64;
+        /* Only plain, undamaged vectors go through the cache. */
+        int cacheable = i < out_count && !b64 && vd == dim && !(nan && i == 0);
+        const char *hit = NULL;
+        size_t hit_len = 0;
+        if (cacheable)
+            hit = fo_cache_get(s->cache, dim, texts[i], lens[i], &hit_len);
+        if (i < out_count && !hit) {
             if (fo_vector(texts[i], lens[i], cfg->dim, v) != 0) {
-                yajl_gen_free(g);
+                free(fo_json_finish_into(g, &out, &len));
                 free(v);
+                free(text);
                 error_reply(resp, ep, 500, "vector computation failed", "api_error");
                 return;
             }
@@ -537,21 +575,22 @@ static void embed_reply(fo_server *s, enum endpoint ep, const embed_req *er, con
             v[dim] = v[0]; /* the extra value of a wrong-dim reply with dim + 1 */
             if (nan && i == 0 && vd > 0)
                 v[0] = NAN;
-        } else {
-            vd = 0; /* legacy endpoint, empty prompt (or wrong-count): [] */
         }
         if (ep == EP_V1) {
             yajl_gen_map_open(g);
             fo_json_key_str(g, "object", "embedding");
             fo_json_str(g, "embedding");
         }
-        if (ep == EP_V1 && er->base64) {
+        if (b64) {
             base64_floats(g, v, vd);
+        } else if (hit) {
+            fo_json_raw(g, hit, hit_len);
+            (*cached)++;
         } else {
-            yajl_gen_array_open(g);
-            for (uint32_t j = 0; j < vd; j++)
-                fo_json_float(g, v[j], cfg->nan_null);
-            yajl_gen_array_close(g);
+            size_t tl = format_vector(text, v, vd, cfg->nan_null);
+            fo_json_raw(g, text, tl);
+            if (cacheable)
+                fo_cache_put(s->cache, dim, texts[i], lens[i], text, tl);
         }
         if (ep == EP_V1) {
             fo_json_key_int(g, "index", (long long)i);
@@ -569,7 +608,10 @@ static void embed_reply(fo_server *s, enum endpoint ep, const embed_req *er, con
     } else if (ep == EP_EMBED) {
         yajl_gen_array_close(g);
         if (er->count > 0) {
-            long long total_ns = (long long)((fo_now_ms(s) - start_ms) * 1e6);
+            /* The reply goes out when the model time is over (ready_ms) or
+             * when it is ready, whichever is later. */
+            double now = fo_now_ms(s);
+            long long total_ns = (long long)(((now > ready_ms ? now : ready_ms) - start_ms) * 1e6);
             fo_json_key_int(g, "total_duration", total_ns > 0 ? total_ns : 1);
             fo_json_key_int(g, "load_duration", 100000);
             fo_json_key_int(g, "prompt_eval_count", (long long)tokens);
@@ -577,7 +619,8 @@ static void embed_reply(fo_server *s, enum endpoint ep, const embed_req *er, con
     }
     yajl_gen_map_close(g);
     free(v);
-    char *b = fo_json_finish(g, &len);
+    free(text);
+    char *b = fo_json_finish_into(g, &out, &len);
     set_body(resp, 200, b, len);
 }
 
@@ -688,9 +731,18 @@ static void handle_embed(fo_server *s, const fo_request *req, enum endpoint ep, 
     } else if (too_long && !may_truncate) {
         error_reply(resp, ep, ep == EP_EMBEDDINGS ? 500 : 400, CTX_MSG, "invalid_request_error");
     } else {
-        fo_sleep_locked(s, (uint64_t)cfg->latency_ms + (uint64_t)cfg->per_input_ms * er.count);
-        embed_reply(s, ep, &er, texts, lens, n, lr->start_ms, resp, &lr->fault);
+        /* The model time is a floor, not an addition: the server's own work
+         * (vectors, JSON) runs inside it, and the reply leaves when both are
+         * done. See README.md "Timing". */
+        uint64_t model_ms = (uint64_t)cfg->latency_ms + (uint64_t)cfg->per_input_ms * er.count;
+        struct timespec ready;
+        double work0 = fo_now_ms(s);
+        fo_deadline(&ready, model_ms);
+        embed_reply(s, ep, &er, texts, lens, n, lr->start_ms, work0 + (double)model_ms, resp,
+                    &lr->fault, &lr->cached);
         body_faults(cfg, n, resp, &lr->fault);
+        lr->work_ms = fo_now_ms(s) - work0;
+        fo_sleep_until_locked(s, &ready);
     }
     if (!resp->body)
         text_reply(resp, 500, "out of memory");

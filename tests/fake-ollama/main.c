@@ -48,6 +48,8 @@ static const char USAGE[] =
     "  --log FILE             append one JSON line per request\n"
     "  --log-no-texts         leave the texts out of the log\n"
     "  --max-body-bytes N     larger request bodies get 413 (default 64 MiB)\n"
+    "  --vector-cache-mb M    keep the encoded vectors of recent texts, up to M MiB\n"
+    "                         (default 64; 0 = compute every vector)\n"
     "  --help                 this text\n";
 
 static int usage_error(const char *what, const char *value)
@@ -151,6 +153,7 @@ enum {
     O_LOG,
     O_LOGNOTEXT,
     O_MAXBODY,
+    O_CACHE,
     O_HELP
 };
 
@@ -179,6 +182,7 @@ static const struct option LONGOPTS[] = {
     {"log", required_argument, NULL, O_LOG},
     {"log-no-texts", no_argument, NULL, O_LOGNOTEXT},
     {"max-body-bytes", required_argument, NULL, O_MAXBODY},
+    {"vector-cache-mb", required_argument, NULL, O_CACHE},
     {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -300,6 +304,11 @@ static int parse_args(int argc, char **argv, fo_config *cfg)
                 return usage_error("bad --max-body-bytes", arg);
             cfg->max_body = (size_t)a;
             break;
+        case O_CACHE:
+            if (parse_u64(arg, &a) != 0 || a > 65536)
+                return usage_error("bad --vector-cache-mb (0..65536)", arg);
+            cfg->cache_bytes = (size_t)a << 20;
+            break;
         case O_HELP:
             fputs(USAGE, stdout);
             return 0;
@@ -372,6 +381,7 @@ int main(int argc, char **argv)
     cfg.max_input_chars = -1;
     cfg.log_texts = 1;
     cfg.max_body = (size_t)64 << 20;
+    cfg.cache_bytes = (size_t)64 << 20;
 
     int rc = parse_args(argc, argv, &cfg);
     if (rc >= 0) {

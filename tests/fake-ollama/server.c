@@ -44,21 +44,31 @@ double fo_now_ms(const fo_server *s)
     return (mono_s() - s->t0) * 1000.0;
 }
 
-void fo_sleep_locked(fo_server *s, uint64_t ms)
+void fo_deadline(struct timespec *dl, uint64_t ms)
 {
-    struct timespec dl;
-    clock_gettime(CLOCK_MONOTONIC, &dl);
-    dl.tv_sec += (time_t)(ms / 1000);
-    dl.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (dl.tv_nsec >= 1000000000L) {
-        dl.tv_sec++;
-        dl.tv_nsec -= 1000000000L;
+    clock_gettime(CLOCK_MONOTONIC, dl);
+    dl->tv_sec += (time_t)(ms / 1000);
+    dl->tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (dl->tv_nsec >= 1000000000L) {
+        dl->tv_sec++;
+        dl->tv_nsec -= 1000000000L;
     }
+}
+
+void fo_sleep_until_locked(fo_server *s, const struct timespec *dl)
+{
     while (!s->stopping) {
-        int rc = pthread_cond_timedwait(&s->stop_cond, &s->model_lock, &dl);
+        int rc = pthread_cond_timedwait(&s->stop_cond, &s->model_lock, dl);
         if (rc == ETIMEDOUT)
             break;
     }
+}
+
+void fo_sleep_locked(fo_server *s, uint64_t ms)
+{
+    struct timespec dl;
+    fo_deadline(&dl, ms);
+    fo_sleep_until_locked(s, &dl);
 }
 
 uint64_t fo_model_acquire(fo_server *s)
@@ -226,11 +236,17 @@ int fo_server_run(const fo_config *cfg, int listen_fd, uint16_t port)
     pthread_cond_init(&s.stop_cond, &ca);
     pthread_condattr_destroy(&ca);
 
+    if (cfg->cache_bytes) {
+        s.cache = fo_cache_new(cfg->cache_bytes);
+        if (!s.cache)
+            fprintf(stderr, "fake-ollama: no memory for the vector cache; running without\n");
+    }
     if (cfg->log_path) {
         s.log = fopen(cfg->log_path, "a");
         if (!s.log) {
             fprintf(stderr, "fake-ollama: cannot open log %s: %s\n", cfg->log_path,
                     strerror(errno));
+            fo_cache_free(s.cache);
             return 1;
         }
     }
@@ -253,6 +269,7 @@ int fo_server_run(const fo_config *cfg, int listen_fd, uint16_t port)
         fprintf(stderr, "fake-ollama: MHD_start_daemon failed\n");
         if (s.log)
             fclose(s.log);
+        fo_cache_free(s.cache);
         return 1;
     }
 
@@ -270,6 +287,7 @@ int fo_server_run(const fo_config *cfg, int listen_fd, uint16_t port)
 
     if (s.log)
         fclose(s.log);
+    fo_cache_free(s.cache);
     pthread_cond_destroy(&s.stop_cond);
     pthread_cond_destroy(&s.model_cond);
     pthread_mutex_destroy(&s.model_lock);

@@ -61,8 +61,9 @@ static void test_start_tags_embed_stop(void **state)
              "Content-Length: %zu\r\n\r\n%s",
              strlen(body), body);
     reply = http_exchange(f.port, req);
-    /* The reference vector of "hello" with d = 4 (see test_fake_ollama.py). */
-    assert_non_null(strstr(reply, "[[0.946142793,0.22555761,-0.230986729,0.0241398253]]"));
+    /* The reference vector of "hello" with d = 4 (see test_fake_ollama.py), each value
+     * the shortest decimal that reads back as the same float32 (0.946142793 ...). */
+    assert_non_null(strstr(reply, "[[0.9461428,0.22555761,-0.23098673,0.024139825]]"));
     free(reply);
 
     pid_t pid = f.pid;
