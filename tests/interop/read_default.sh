@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Tables in LanceDB 0.39's DEFAULT data format (2.2) are read by resona exactly as LanceDB
-# reads them, and are never written by resona:
+# reads them:
 #   1. gen.mjs's reference tables (mixed types, nulls, unicode and long strings, int64 extremes,
 #      8/384/768/1024-d vectors with null vectors, several fragments, both deletion-file kinds,
 #      after optimize(), BTree + IVF_PQ indices) and gen_embed.mjs's embedding tables
@@ -9,9 +9,9 @@
 #      `resona scan` prints every row equal to LanceDB's (compare.py: bit-exact floats);
 #   2. on every table with a vector column, `resona search` top-10 (l2, cosine, dot) equals
 #      LanceDB's exact search (ids in order, distances within 1e-5 relative);
-#   3. `resona info` says 2.2, readable by resona, not writable;
-#   4. `resona append`, `delete` and `compact` exit 1 with a message naming format 2.2 and
-#      leave the table byte for byte untouched (resona does not write 2.2).
+#   3. `resona info` says 2.2, readable and writable by resona, with a note that the original's
+#      LanceDB (JS 0.13) cannot open it.
+# (resona's writes to such tables are checked by write_default.sh.)
 source "$(dirname "$0")/common.sh"
 
 REF="$TMP/ref"
@@ -45,9 +45,9 @@ while IFS='|' read -r dir kind table vcol <&3; do
 import json, sys
 i = json.load(open(sys.argv[1]))
 assert i["data_format"] == "2.2", i["data_format"]
-assert i["readable_by"]["resona"] is True and i["writable_by_resona"] is False, i
-assert "2.2" in i.get("note", ""), i
-print("%s: info says 2.2, readable, not writable" % sys.argv[2])
+assert i["readable_by"]["resona"] is True and i["writable_by_resona"] is True, i
+assert i["readable_by"]["lancedb_0_13"] is False and "2.2" in i.get("note", ""), i
+print("%s: info says 2.2, readable and writable" % sys.argv[2])
 PYEOF
 
   if [ -n "$vcol" ]; then
@@ -59,27 +59,5 @@ PYEOF
     search_equal "$kind (default format)" current "$T" "$TMP/$kind.q1.json" "$TMP/$kind.q2.json"
   fi
 
-  before=$(cd "$T" && find . -type f -exec md5sum {} + | sort)
-  printf '%s\n' "$(head -n 1 "$CMP_DIR/lancedb.jsonl" | "$PY" -c 'import json,sys; print(json.loads(sys.stdin.read())["id"])')" >"$TMP/ids"
-  for cmd in append delete compact; do
-    case $cmd in
-      append) args=(--jsonl "$dir/$kind.append.jsonl") ;;
-      delete) args=(--column id --values-file "$TMP/ids") ;;
-      compact) args=() ;;
-    esac
-    [ "$cmd" = append ] && [ ! -f "$dir/$kind.append.jsonl" ] && continue
-    set +e
-    "$RESONA" "$cmd" "$T" "${args[@]}" >"$TMP/out" 2>"$TMP/err"
-    rc=$?
-    set -e
-    msg=$(head -c 400 "$TMP/err")
-    [ "$rc" -eq 1 ] || fail "$kind: resona $cmd exited $rc (expected 1): $msg"
-    grep -q "2\.2" "$TMP/err" || fail "$kind: resona $cmd's message does not name 2.2: $msg"
-    grep -qiE 'not supported|unsupported|only' "$TMP/err" ||
-      fail "$kind: resona $cmd's message does not say it is unsupported: $msg"
-    echo "$kind: resona $cmd refused: $msg"
-  done
-  after=$(cd "$T" && find . -type f -exec md5sum {} + | sort)
-  [ "$before" = "$after" ] || fail "$kind: the refused commands changed files of the table"
 done 3<"$TMP/tables.txt"
-echo "PASS: LanceDB-default (2.2) tables read and searched like LanceDB does; writes refused, tables untouched"
+echo "PASS: LanceDB-default (2.2) tables read and searched like LanceDB does"

@@ -3,7 +3,8 @@
 
   check22.py prep FIXDIR TMPDIR TABLES...    expected rows; per table with vectors a query
                                              (a stored vector, first component + 0.25) and
-                                             the exact top-10 for l2, cosine and dot
+                                             the exact top-10 for l2, cosine and dot; 40
+                                             rows to append (check21.py's)
   check22.py verify FIXDIR TMPDIR TABLES...  compare what resona printed with LanceDB's dump
                                              and with those answers; check `resona info`
 
@@ -19,6 +20,9 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "interop"))
 import compare  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lance21"))
+import check21  # noqa: E402
 
 METRICS = ("l2", "cosine", "dot")
 
@@ -44,6 +48,10 @@ def prep(fix, tmp, tables):
             text = f.read()
         exp = os.path.join(tmp, t + ".expected.jsonl")
         open(exp, "w", encoding="utf-8").write(text)
+        cols = json.load(open(os.path.join(fix, t + ".schema.json")))["columns"]
+        with open(os.path.join(tmp, t + ".add.jsonl"), "w", encoding="utf-8") as f:
+            for r in check21.add_rows(cols, t):
+                f.write(json.dumps(r, ensure_ascii=False) + "\n")
         live = [r for r in rows_of(exp) if r.get("vector") is not None]
         if not live:
             continue
@@ -66,7 +74,7 @@ def verify(fix, tmp, tables):
                          "--label", t]):
             bad.append(t + ": scan differs from LanceDB")
         info = json.load(open(p(t + ".info")))
-        if (info["data_format"] != "2.2" or info["writable_by_resona"] is not False or
+        if (info["data_format"] != "2.2" or info["writable_by_resona"] is not True or
                 info["readable_by"] != {"resona": True, "lancedb_0_13": False,
                                         "lancedb_current": True} or
                 "2.2" not in info.get("note", "")):
@@ -77,6 +85,21 @@ def verify(fix, tmp, tables):
                     ["--search", want, p("%s.%s.got.jsonl" % (t, m)), "--label",
                      "%s search %s" % (t, m)]):
                 bad.append("%s: %s search differs" % (t, m))
+        new = [l.strip() for l in open(p(t + ".newfiles")) if l.strip()]
+        if not new:
+            bad.append(t + ": append wrote no data file")
+        for f in new:
+            d = open(os.path.join(tmp, t + ".lance", "data", f), "rb").read()[-40:]
+            if d[36:] != b"LANC" or d[32:36] != b"\x02\x00\x02\x00":
+                bad.append("%s: appended file %s is not format 2.2" % (t, f))
+        if json.load(open(p(t + ".info2")))["data_format"] != "2.2":
+            bad.append(t + ": the append changed the table's data format")
+        with open(p(t + ".want-all.jsonl"), "w", encoding="utf-8") as f:
+            f.write(open(p(t + ".expected.jsonl"), encoding="utf-8").read())
+            f.write(open(p(t + ".add.jsonl"), encoding="utf-8").read())
+        if compare.main([p(t + ".want-all.jsonl"), p(t + ".all.jsonl"), "--schema", schema,
+                         "--label", t + " after append"]):
+            bad.append(t + ": rows after append differ")
     for b in bad:
         print("FAIL:", b, file=sys.stderr)
     return 1 if bad else 0

@@ -3,8 +3,8 @@
  * their failure modes: LZ4/zstd "general" buffers (both zstd framings, sizes
  * beyond the limit, wrong stated sizes, unknown schemes), RLE definition
  * levels in their block framing, the constant page's string value buffer,
- * and corrupted pages of the real 2.2 fixtures (clean RESONA_ECORRUPT naming
- * the file and an offset, never a crash).
+ * corrupted pages of the real 2.2 fixtures (clean RESONA_ECORRUPT naming the
+ * file and an offset, never a crash), and the 2.2 pages an append writes.
  */
 #include "support.h"
 
@@ -390,12 +390,91 @@ static void test_corrupt_constant(void **state)
     free(dir);
 }
 
+/* ---- appends write 2.2 pages: u32 chunk grammar, footer 2.2 ---- */
+
+static void test_append_layouts(void **state)
+{
+    (void)state;
+    char *dir = ts_tmpdir("lance22-append");
+    char *t = copy_fixture(dir, "emb22.lance");
+    /* rows: nulls, long strings (full-zip), an all-null column (text_hash) */
+    char *jl = ts_path(dir, "add.jsonl");
+    FILE *f = fopen(jl, "w");
+    assert_non_null(f);
+    for (int i = 0; i < 300; i++)
+        fprintf(f,
+                "{\"id\":\"a%d\",\"text_hash\":null,\"context_text\":\"%0*d\","
+                "\"model\":%s,\"dimensions\":8,\"metadata\":\"\",\"created_at\":%d,"
+                "\"updated_at\":%d,\"vector\":%s}\n",
+                i, i % 2 ? 300 + i : 5, i, i % 3 ? "\"bge-m3\"" : "null", i, i,
+                i % 5 ? "[1,2,3,4,5,6,7,8]" : "null");
+    fclose(f);
+    char *out = NULL;
+    int rc = ts_runf(&out, "'%s' append '%s' --jsonl '%s' 2>&1",
+                     ts_env("RESONA", RESONA_BINARY_DIR "/src/resona-cli/resona"), t, jl);
+    if (rc)
+        fprintf(stderr, "%s\n", out ? out : "");
+    assert_int_equal(rc, 0);
+    free(out);
+    char *ddir = ts_path(t, "data");
+    DIR *d = opendir(ddir);
+    char *newf = NULL;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char *fix =
+            ts_path(RESONA_SOURCE_DIR "/tests/lance22/fixtures/emb22.lance/data", e->d_name);
+        if (access(fix, F_OK) != 0)
+            newf = ts_path(ddir, e->d_name);
+        free(fix);
+    }
+    closedir(d);
+    assert_non_null(newf);
+    lance_file *lf = NULL;
+    assert_int_equal(resona__lfile_open(newf, 0, &lf), 0);
+    assert_int_equal(lf->major, 2);
+    assert_int_equal(lf->minor, 2);
+    static const resona_type types[] = {RESONA_TYPE_UTF8,    RESONA_TYPE_UTF8,
+                                        RESONA_TYPE_UTF8,    RESONA_TYPE_UTF8,
+                                        RESONA_TYPE_FLOAT64, RESONA_TYPE_UTF8,
+                                        RESONA_TYPE_FLOAT64, RESONA_TYPE_FLOAT64,
+                                        RESONA_TYPE_VECTOR};
+    int seen[5] = {0, 0, 0, 0, 0};
+    assert_int_equal(lf->ncols, 9);
+    for (uint32_t c = 0; c < lf->ncols; c++) {
+        lance_column col;
+        assert_int_equal(resona__lfile_column(lf, c, types[c], c == 8 ? 8 : 0, &col), 0);
+        for (size_t p = 0; p < col.npages; p++) {
+            const v21_page *v = col.pages[p].v21;
+            assert_non_null(v);
+            seen[v->layout]++;
+            if (v->layout == V21_MINIBLOCK)
+                assert_int_equal(v->large, 1); /* 2.2 readers require the u32 grammar */
+            for (size_t b = 0; b < col.pages[p].nbuf; b++)
+                assert_int_equal(col.pages[p].boff[b] % 64, 0);
+        }
+        resona__lfile_column_free(&col);
+    }
+    resona__lfile_close(lf);
+    assert_true(seen[V21_MINIBLOCK] > 0);
+    assert_true(seen[V21_FULLZIP] > 0); /* context_text: 300+ bytes */
+    assert_true(seen[V21_ALLNULL] > 0); /* text_hash */
+    assert_int_equal(scan_all(t), 0);
+    free(newf);
+    free(ddir);
+    free(jl);
+    free(t);
+    assert_int_equal(ts_rmtree(dir), 0);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_general),       cmocka_unit_test(test_rle_levels),
         cmocka_unit_test(test_const_string),  cmocka_unit_test(test_corrupt_emb22),
-        cmocka_unit_test(test_corrupt_constant),
+        cmocka_unit_test(test_corrupt_constant), cmocka_unit_test(test_append_layouts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -459,16 +459,9 @@ uint64_t resona__table_next_fragment_id(const resona_table *t)
 
 int resona__table_check_writable(const resona_table *t)
 {
-    if (t->format == LANCE_FMT_22)
+    if (t->format != LANCE_FMT_20 && t->format != LANCE_FMT_21 && t->format != LANCE_FMT_22)
         return resona__error_set(RESONA_EUNSUPPORTED,
-                                 "%s: table data format is 2.2; resona reads 2.2 tables but "
-                                 "writes only 2.0 and 2.1, so append, delete and compact are not "
-                                 "supported on it (write it with LanceDB, or create the table in "
-                                 "format 2.0 or 2.1)",
-                                 t->path);
-    if (t->format != LANCE_FMT_20 && t->format != LANCE_FMT_21)
-        return resona__error_set(RESONA_EUNSUPPORTED,
-                                 "%s: table data format is %s; resona writes 2.0 and 2.1 and "
+                                 "%s: table data format is %s; resona writes 2.0, 2.1 and 2.2 and "
                                  "never mixes formats in one table",
                                  t->path, t->format_str);
     uint64_t wf = t->man->writer_feature_flags;
