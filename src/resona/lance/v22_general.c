@@ -11,9 +11,11 @@
  *          or, as older lance wrote it, a bare zstd frame: magic 28 b5 2f fd
  *          and the reserved bit 0x10 of the frame header descriptor clear
  *
- * The stated size is checked against the caller's bound before anything is
- * allocated, and the decompressor must produce exactly that many bytes: a
- * corrupt or hostile page cannot make resona allocate more than the bound.
+ * The stated size is checked before anything is allocated against the
+ * caller's bound and against what the input could possibly expand to (LZ4:
+ * at most 255 bytes out per byte in; zstd: every block has a 3-byte header
+ * and yields at most 128 KiB), and the decompressor must produce exactly that
+ * many bytes: a corrupt or hostile page cannot make resona allocate more.
  */
 #include "lance/v21_decode.h"
 
@@ -27,6 +29,13 @@
 #include <zstd.h>
 
 #define ZSTD_MAGIC 0xFD2FB528u
+#define ZSTD_BLOCK_MAX ((uint64_t)128 << 10)
+
+/* The most a zstd frame of `len` bytes can decompress to. */
+static uint64_t zstd_most(size_t len)
+{
+    return ((uint64_t)len / 3 + 1) * ZSTD_BLOCK_MAX;
+}
 
 static int bad(const v21_where *w, const char *what, uint64_t value)
 {
@@ -53,7 +62,7 @@ static int zstd_stream(const v21_where *w, const uint8_t *in, size_t len, size_t
     if (fs == ZSTD_CONTENTSIZE_ERROR)
         return bad(w, "zstd frame header is corrupt", len);
     if (fs != ZSTD_CONTENTSIZE_UNKNOWN) {
-        if (fs > max)
+        if (fs > max || fs > zstd_most(len))
             return bad(w, "zstd frame states a size beyond the limit", fs);
         int rc = resona__grow((void **)buf, cap, *used + (size_t)fs + 1);
         if (rc < 0)
@@ -106,7 +115,7 @@ int resona__v22_general_decompress(const v21_where *w, int32_t scheme, const uin
         if (len < 4)
             return bad(w, "LZ4 buffer shorter than its size prefix", len);
         uint32_t n = resona__le32(in);
-        if (n > max || n > (uint32_t)LZ4_MAX_INPUT_SIZE)
+        if (n > max || n > (uint32_t)LZ4_MAX_INPUT_SIZE || (uint64_t)n > ((uint64_t)len + 1) * 255)
             return bad(w, "LZ4 buffer states a size beyond the limit", n);
         if (len - 4 > (size_t)INT32_MAX)
             return bad(w, "LZ4 buffer too large", len);
@@ -128,7 +137,7 @@ int resona__v22_general_decompress(const v21_where *w, int32_t scheme, const uin
     if (len < 8)
         return bad(w, "zstd buffer shorter than its size prefix", len);
     uint64_t n = resona__le64(in);
-    if (n > max)
+    if (n > max || n > zstd_most(len - 8))
         return bad(w, "zstd buffer states a size beyond the limit", n);
     if ((rc = resona__grow((void **)buf, cap, *used + (size_t)n + 1)) < 0)
         return rc;
