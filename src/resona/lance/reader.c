@@ -1,6 +1,6 @@
 /*
- * lance/reader.c - piecewise reader of Lance v2 data files, formats 2.0 and
- * 2.1 (lance-format.md sections 4, 6 and 7).
+ * lance/reader.c - piecewise reader of Lance v2 data files, formats 2.0, 2.1
+ * and 2.2 (lance-format.md sections 4, 6 and 7; docs/lance-2.2.md).
  *
  * File tail (40-byte footer):
  *
@@ -10,7 +10,7 @@
  *   end-24    8     gbo_table_start     nglobal × (u64 pos, u64 size)
  *   end-16    4     num_global_buffers  (>= 1; buffer 0 = FileDescriptor)
  *   end-12    4     num_columns
- *   end-8     2     major               0.3 or 2.0 = format 2.0
+ *   end-8     2     major               0.3 or 2.0 = format 2.0, 2.1, 2.2
  *   end-6     2     minor
  *   end-4     4     "LANC"
  *
@@ -20,8 +20,8 @@
  *   utf8          [nullable{...}] binary{indices flat 64, bytes flat 8, null_adjustment}
  *                 [nullable{...}] dictionary{indices flat 8|16|32 (1-based, 0 = null),
  *                                            items binary}
- * Pages of format 2.1 files (`/lance.encodings21.PageLayout`) are planned and
- * read by v21_read.c (lance_page.v21). Anything else (compression, other
+ * Pages of format 2.1 and 2.2 files (`/lance.encodings21.PageLayout`) are
+ * planned and read by v21_read.c (lance_page.v21). Anything else (compression, other
  * encodings) is refused with RESONA_EUNSUPPORTED naming the file, column and page.
  */
 #include "lance/reader.h"
