@@ -2,7 +2,9 @@
 // format (LanceDB 0.39: 2.2), with the shapes that make LanceDB pick its less common page
 // encodings: many rows, strings from 0 bytes to tens of KB, nulls, low-cardinality columns,
 // constant columns, sequential numbers, duplicated texts.
-//   node gen_embed.mjs GEN OUTDIR [--rows N] [--dim D] [--adds K] [--dump]
+//   node gen_embed.mjs GEN OUTDIR [--rows N] [--dim D] [--adds K] [--format F] [--dump]
+// --format 2.0|2.1|2.2 asks for that data format (storage option
+// new_table_data_storage_version) instead of LanceDB's default (benchmarks compare formats).
 // OUTDIR (emptied first) gets two tables, <kind>.append.jsonl (3 more rows of each, for
 // `resona append`) and tables.json (same shape as gen.mjs writes):
 //   embeddings.lance  supertag's schema (lance-format.md / supertag-behaviour.md 9): id,
@@ -109,7 +111,9 @@ run(async () => {
     const per = Math.ceil(N / K);
     for (let s = 0; s < N; s += per) {
       const rows = rowsOf(kind, s, Math.min(per, N - s), D);
-      if (!tbl) tbl = await db.createTable(kind, rows, { schema: schemas[kind] });
+      const opts = { schema: schemas[kind] };
+      if (a.format) opts.storageOptions = { new_table_data_storage_version: a.format };
+      if (!tbl) tbl = await db.createTable(kind, rows, opts);
       else await tbl.add(rows);
     }
     if (a.dump) {
