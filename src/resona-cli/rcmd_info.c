@@ -85,7 +85,8 @@ int rcmd_info(int argc, char **argv)
     fprintf(o,
             "],\"readable_by\":{\"resona\":%s,\"lancedb_0_13\":%s,\"lancedb_current\":%s},"
             "\"writable_by_resona\":%s",
-            is20 || is21 || is22 ? "true" : "false", is20 && st.reader_flags < 16 ? "true" : "false",
+            is20 || is21 || is22 ? "true" : "false",
+            is20 && st.reader_flags < 16 ? "true" : "false",
             (is20 || is21 || is22) && st.reader_flags < 64 ? "true" : "false",
             (is20 || is21 || is22) && (st.writer_flags & ~(uint64_t)9) == 0 ? "true" : "false");
     if (is21)

@@ -118,7 +118,8 @@ static int check_ce(const v21_where *w, const L21__CompressiveEncoding *ce, int 
         int rc = resona__v22_general_check(w, g->compression ? g->compression->scheme : 0);
         if (rc < 0)
             return rc;
-        if (g->values && g->values->compression_case == L21__COMPRESSIVE_ENCODING__COMPRESSION_GENERAL)
+        if (g->values &&
+            g->values->compression_case == L21__COMPRESSIVE_ENCODING__COMPRESSION_GENERAL)
             return unsup(w, "general compression inside general compression");
         return check_ce(w, g->values, depth + 1);
     }
@@ -171,7 +172,8 @@ static int check_levels_ce(const v21_where *w, const L21__CompressiveEncoding *c
     case L21__COMPRESSIVE_ENCODING__COMPRESSION_RLE: {
         /* 2.2: [u64 values size][u16 run values][run lengths] per chunk */
         const L21__Rle *r = ce->rle;
-        if (!r->values || r->values->compression_case != L21__COMPRESSIVE_ENCODING__COMPRESSION_FLAT ||
+        if (!r->values ||
+            r->values->compression_case != L21__COMPRESSIVE_ENCODING__COMPRESSION_FLAT ||
             r->values->flat->bits_per_value != 16)
             return unsup(w, "definition levels run-length encoded other than as u16");
         return check_ce(w, ce, 0);
@@ -328,7 +330,8 @@ int resona__v21_page_plan(const v21_where *w, const uint8_t *enc, size_t len, re
             /* 2.2: general{zstd|lz4, variable}: each value compressed on its own */
             p->general = general_scheme(vc);
             vc = unwrap_general(vc);
-            if (p->general && vc->compression_case != L21__COMPRESSIVE_ENCODING__COMPRESSION_VARIABLE) {
+            if (p->general &&
+                vc->compression_case != L21__COMPRESSIVE_ENCODING__COMPRESSION_VARIABLE) {
                 rc = unsup(w, "full-zip general compression around other than plain values");
                 goto done;
             }
