@@ -1,10 +1,10 @@
 // Make the benchmark's 2.1 table with current LanceDB (default encodings; data format 2.1
 // pinned): resona-style rows with nulls, added in batches of 10,000 rows (one fragment each).
-//   node gen.mjs LANCEDB_DIR OUTDIR ROWS DIM
+//   node gen.mjs LANCEDB_DIR OUTDIR ROWS DIM [FORMAT]   (FORMAT default 2.1; 2.2 for LanceDB 0.39's default)
 import { loadLanceDB, run } from "../../tests/interop/lib.mjs";
 
 run(async () => {
-  const [gen, outdir, rowsArg, dimArg] = process.argv.slice(2);
+  const [gen, outdir, rowsArg, dimArg, formatArg] = process.argv.slice(2);
   const rows = Number(rowsArg || 100000), dim = Number(dimArg || 384);
   const { lancedb, arrow } = loadLanceDB(gen);
   const f = (n, t, nullable = true) => new arrow.Field(n, t, nullable);
@@ -27,7 +27,7 @@ run(async () => {
         vector: i % 101 === 7 ? null : Array.from({ length: dim }, () => Math.fround(rnd() * 2 - 1)) });
     }
     if (!tbl) tbl = await db.createTable("bench21", batch,
-      { schema, mode: "overwrite", storageOptions: { new_table_data_storage_version: "2.1" } });
+      { schema, mode: "overwrite", storageOptions: { new_table_data_storage_version: formatArg || "2.1" } });
     else await tbl.add(batch);
   }
   console.log(JSON.stringify({ rows: await tbl.countRows(), version: await tbl.version() }));

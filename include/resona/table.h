@@ -4,7 +4,9 @@
  *
  * A table is a directory `<name>.lance` in the Lance format, readable and
  * writable by LanceDB (the original tool's JS 0.13 = lance 0.19, and current
- * LanceDB). libresona always writes data format 2.0, keeps the manifest
+ * LanceDB). libresona creates tables in data format 2.0, reads and writes
+ * tables in formats 2.0, 2.1 and 2.2 (LanceDB 0.39's default) in the table's
+ * own format, keeps the manifest
  * naming a table already uses (V1 `N.manifest` or V2), carries unknown
  * manifest fields, config and the index section forward, and commits every
  * change atomically as one new version (temp file + link(); a concurrent
@@ -145,9 +147,8 @@ typedef struct resona_open_options {
  * Open the table at `path` at its latest version (or opts->at_version).
  * Reads and validates the manifest only; data files are opened by scans.
  * Refuses legacy data format 0.1, unknown data formats and unknown reader
- * feature flags with RESONA_EUNSUPPORTED naming them. Tables in format 2.1
- * open (stats, schema) but scanning or appending fails with
- * RESONA_EUNSUPPORTED. opts may be NULL. Caller frees *out.
+ * feature flags with RESONA_EUNSUPPORTED naming them; formats 2.0, 2.1 and
+ * 2.2 open, scan and append. opts may be NULL. Caller frees *out.
  */
 RESONA_EXTERN int resona_table_open(const char *path, const resona_open_options *opts,
                                     resona_table **out);
@@ -209,13 +210,14 @@ typedef struct resona_append_options {
     }
 
 /**
- * Append `batch` as ONE new fragment (one 2.0 data file, fsynced) and ONE new
+ * Append `batch` as ONE new fragment (one data file in the table's format
+ * 2.0, 2.1 or 2.2, fsynced) and ONE new
  * version (an Append transaction, inline and as _transactions/<v>-<uuid>.txn). If
  * another writer committed meanwhile, the handle reloads the latest version
  * and retries the commit (the data file is reused). On success the handle is
  * at the new version. Nulls in a non-nullable column, a vector column whose
  * dim does not match, or an unknown column name: RESONA_EINVALID. A table
- * whose data format is not 2.0: RESONA_EUNSUPPORTED naming the format.
+ * whose data format is not 2.0, 2.1 or 2.2: RESONA_EUNSUPPORTED naming it.
  * A batch of 0 rows commits nothing and returns 0. opts may be NULL.
  * In the rare case that the version was committed but reloading the handle
  * then failed (e.g. RESONA_ENOMEM), the error is returned although the rows
@@ -266,7 +268,9 @@ typedef struct resona_chunk {
  * file order, deleted rows skipped. Memory is bounded by the chunk size
  * (pages are read piecewise with pread, never whole files). opts may be NULL.
  * Errors: RESONA_ENOTFOUND for an unknown column, RESONA_EUNSUPPORTED for a
- * column of type OTHER or a table not in format 2.0. Caller frees *out.
+ * column of type OTHER or a table not in format 2.0, 2.1 or 2.2 (a page
+ * encoding resona does not implement fails the read with RESONA_EUNSUPPORTED
+ * naming file, column and page). Caller frees *out.
  */
 RESONA_EXTERN int resona_table_scan(resona_table *table, const resona_scan_options *opts,
                                     resona_scan **out);
@@ -351,7 +355,7 @@ typedef struct resona_table_stats {
     uint64_t fragments;
     uint64_t versions;       /**< manifests present in _versions/ */
     uint64_t bytes;          /**< bytes of all files under the table directory */
-    const char *data_format; /**< e.g. "2.0", "2.1", "0.1" (borrowed) */
+    const char *data_format; /**< e.g. "2.0", "2.1", "2.2", "0.1" (borrowed) */
     resona_manifest_naming naming;
     uint64_t reader_flags;
     uint64_t writer_flags;

@@ -62,6 +62,8 @@ static int grow(void *pp, size_t *cap, size_t need)
 
 static int put(colacc *c, const void *v, size_t len)
 {
+    if (len == 0) /* an empty string: nothing to copy (values may still be NULL) */
+        return 0;
     if (grow(&c->values, &c->vcap, c->vlen + len) < 0)
         return -1;
     memcpy(c->values + c->vlen, v, len);

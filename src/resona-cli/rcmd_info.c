@@ -19,7 +19,7 @@ static const char info_help[] =
     "   \"readable_by\":{\"resona\":bool, \"lancedb_0_13\":bool, \"lancedb_current\":bool},\n"
     "   \"writable_by_resona\":bool[, \"note\":...]}\n"
     "rows excludes deleted rows; bytes counts every file under TABLE. A data format 2.1\n"
-    "table gets a note: the original supertag's LanceDB (JS 0.13) cannot open it.\n";
+    "or 2.2 table gets a note: the original supertag's LanceDB (JS 0.13) cannot open it.\n";
 
 int rcmd_info(int argc, char **argv)
 {
@@ -81,15 +81,21 @@ int rcmd_info(int argc, char **argv)
     }
     int is20 = !strcmp(st.data_format, "2.0");
     int is21 = !strcmp(st.data_format, "2.1");
+    int is22 = !strcmp(st.data_format, "2.2");
     fprintf(o,
             "],\"readable_by\":{\"resona\":%s,\"lancedb_0_13\":%s,\"lancedb_current\":%s},"
             "\"writable_by_resona\":%s",
-            is20 || is21 ? "true" : "false", is20 && st.reader_flags < 16 ? "true" : "false",
-            (is20 || is21) && st.reader_flags < 64 ? "true" : "false",
-            (is20 || is21) && (st.writer_flags & ~(uint64_t)9) == 0 ? "true" : "false");
+            is20 || is21 || is22 ? "true" : "false",
+            is20 && st.reader_flags < 16 ? "true" : "false",
+            (is20 || is21 || is22) && st.reader_flags < 64 ? "true" : "false",
+            (is20 || is21 || is22) && (st.writer_flags & ~(uint64_t)9) == 0 ? "true" : "false");
     if (is21)
         fputs(",\"note\":\"data format 2.1: the original supertag's LanceDB (JS 0.13) cannot "
               "open this table; current LanceDB and resona read and append to it\"",
+              o);
+    if (is22)
+        fputs(",\"note\":\"data format 2.2: the original supertag's LanceDB (JS 0.13) cannot "
+              "open this table; current LanceDB (0.39) and resona read and append to it\"",
               o);
     fputs("}\n", o);
     resona_table_free(t);

@@ -1,6 +1,6 @@
 /*
- * lance21/fuzz_v21_page.c - libFuzzer target for the format 2.1 page decoders
- * (v21_decode.c, v21_bitpack.c, v21_fsst.c), in memory.
+ * lance21/fuzz_v21_page.c - libFuzzer target for the format 2.1 and 2.2 page
+ * decoders (v21_decode.c, v21_bitpack.c, v21_fsst.c, v22_general.c), in memory.
  *
  * Input layout (all little-endian; short inputs are padded with nothing):
  *   u8   column type selector: 0 utf8, 1 int64, 2 float32, 3 float64, 4 bool,
@@ -10,11 +10,13 @@
  *   up to 3 × (u32 length, bytes): page buffers 0, 1, 2
  * The page is planned, then decoded the way v21_read.c does it: mini-block
  * chunk table, dictionary and every chunk; full-zip records of every row.
- * Seeds (fuzz_corpus/) are real pages of the 2.1 fixtures (make_seeds.py).
+ * 2.2 constant pages: the string value buffer and the definition levels.
+ * Seeds (fuzz_corpus/) are real pages of the 2.1 and 2.2 fixtures (make_seeds.py).
  */
 #include "lance/v21_decode.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -65,7 +67,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     v21_page *pg = NULL;
     if (resona__v21_page_plan(&w, enc, (size_t)elen, type, dim, rows, nbuf, &pg) < 0)
         return 0;
-    if (pg->layout == V21_MINIBLOCK) {
+    if (pg->layout == V22_CONSTANT) {
+        size_t lb = pg->value_buf ? 2 : 1;
+        if (pg->value_buf && resona__v22_const_string(&w, pg, buf[0], blen[0]) < 0)
+            goto done;
+        if (pg->has_levels && lb < nbuf) {
+            uint16_t *lev = malloc(((size_t)rows + 1024) * sizeof(uint16_t));
+            if (lev)
+                resona__v21_levels_decode(&w, pg->const_def, buf[lb], blen[lb], (size_t)rows, lev);
+            free(lev);
+        }
+    } else if (pg->layout == V21_MINIBLOCK) {
         if (resona__v21_chunks_load(&w, pg, buf[0], blen[0], blen[1], rows) < 0)
             goto done;
         if (pg->has_dict && resona__v21_dict_load(&w, pg, buf[2], blen[2]) < 0)

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Write the seed corpus of fuzz_v21_page.c from the 2.1 fixtures' real pages.
+"""Write the seed corpus of fuzz_v21_page.c from the 2.1 and 2.2 fixtures' real pages
+(tests/lance21/fixtures, tests/lance22/fixtures).
 
   make_seeds.py   (writes tests/lance21/fuzz_corpus/*.bin; the format is in fuzz_v21_page.c)
 
@@ -9,7 +10,7 @@ import os
 import struct
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-FIX = os.path.join(HERE, "fixtures")
+FIXES = [os.path.join(HERE, "fixtures"), os.path.join(HERE, "..", "lance22", "fixtures")]
 OUT = os.path.join(HERE, "fuzz_corpus")
 TYPES = {"string": 0, "int64": 1, "float": 2, "double": 3, "bool": 4,
          "fixed_size_list:float:8": 5, "fixed_size_list:float:384": 6,
@@ -64,7 +65,7 @@ def packed(vs):
     return out
 
 
-def field_types(table):
+def field_types(FIX, table):
     vdir = os.path.join(FIX, table, "_versions")
     name = sorted(os.listdir(vdir))[0]  # V2 names: the smallest is the latest version
     d = open(os.path.join(vdir, name), "rb").read()
@@ -83,10 +84,10 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     seen = set()
     n = 0
-    for table in sorted(os.listdir(FIX)):
+    for FIX, table in [(f, t) for f in FIXES for t in sorted(os.listdir(f))]:
         if not table.endswith(".lance"):
             continue
-        types = field_types(table)
+        types = field_types(FIX, table)
         for fn in sorted(os.listdir(os.path.join(FIX, table, "data"))):
             d = open(os.path.join(FIX, table, "data", fn), "rb").read()
             cms, cmo, gbo, ngb, ncol, major, minor = struct.unpack("<QQQIIHH", d[-40:-4])

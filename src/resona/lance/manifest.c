@@ -276,6 +276,8 @@ static int table_derive(resona_table *t, const char *mname)
             t->format = LANCE_FMT_20;
         else if (!strcmp(v, "2.1"))
             t->format = LANCE_FMT_21;
+        else if (!strcmp(v, "2.2"))
+            t->format = LANCE_FMT_22;
         else if (!strcmp(v, "0.1") || !strcmp(v, "legacy"))
             t->format = LANCE_FMT_LEGACY;
     } else {
@@ -288,6 +290,9 @@ static int table_derive(resona_table *t, const char *mname)
                 } else if (f->file_major_version == 2 && f->file_minor_version == 1) {
                     t->format = LANCE_FMT_21;
                     t->format_str = "2.1";
+                } else if (f->file_major_version == 2 && f->file_minor_version == 2) {
+                    t->format = LANCE_FMT_22;
+                    t->format_str = "2.2";
                 } else if (f->file_major_version == 0) {
                     t->format = LANCE_FMT_LEGACY;
                     t->format_str = "0.1";
@@ -454,9 +459,9 @@ uint64_t resona__table_next_fragment_id(const resona_table *t)
 
 int resona__table_check_writable(const resona_table *t)
 {
-    if (t->format != LANCE_FMT_20 && t->format != LANCE_FMT_21)
+    if (t->format != LANCE_FMT_20 && t->format != LANCE_FMT_21 && t->format != LANCE_FMT_22)
         return resona__error_set(RESONA_EUNSUPPORTED,
-                                 "%s: table data format is %s; resona writes 2.0 and 2.1 and "
+                                 "%s: table data format is %s; resona writes 2.0, 2.1 and 2.2 and "
                                  "never mixes formats in one table",
                                  t->path, t->format_str);
     uint64_t wf = t->man->writer_feature_flags;

@@ -1,6 +1,6 @@
 /*
- * lance/reader.c - piecewise reader of Lance v2 data files, formats 2.0 and
- * 2.1 (lance-format.md sections 4, 6 and 7).
+ * lance/reader.c - piecewise reader of Lance v2 data files, formats 2.0, 2.1
+ * and 2.2 (lance-format.md sections 4, 6 and 7; docs/lance-2.2.md).
  *
  * File tail (40-byte footer):
  *
@@ -10,7 +10,7 @@
  *   end-24    8     gbo_table_start     nglobal × (u64 pos, u64 size)
  *   end-16    4     num_global_buffers  (>= 1; buffer 0 = FileDescriptor)
  *   end-12    4     num_columns
- *   end-8     2     major               0.3 or 2.0 = format 2.0
+ *   end-8     2     major               0.3 or 2.0 = format 2.0, 2.1, 2.2
  *   end-6     2     minor
  *   end-4     4     "LANC"
  *
@@ -20,8 +20,8 @@
  *   utf8          [nullable{...}] binary{indices flat 64, bytes flat 8, null_adjustment}
  *                 [nullable{...}] dictionary{indices flat 8|16|32 (1-based, 0 = null),
  *                                            items binary}
- * Pages of format 2.1 files (`/lance.encodings21.PageLayout`) are planned and
- * read by v21_read.c (lance_page.v21). Anything else (compression, other
+ * Pages of format 2.1 and 2.2 files (`/lance.encodings21.PageLayout`) are
+ * planned and read by v21_read.c (lance_page.v21). Anything else (compression, other
  * encodings) is refused with RESONA_EUNSUPPORTED naming the file, column and page.
  */
 #include "lance/reader.h"
@@ -111,7 +111,7 @@ int resona__lfile_open(const char *path, uint64_t expect_size, lance_file **out)
     f->ncols = resona__le32(ft + 28);
     f->major = resona__le16(ft + 32);
     f->minor = resona__le16(ft + 34);
-    if (!((f->major == 0 && f->minor == 3) || (f->major == 2 && f->minor <= 1))) {
+    if (!((f->major == 0 && f->minor == 3) || (f->major == 2 && f->minor <= 2))) {
         if (f->major == 0 && f->minor < 3)
             rc =
                 resona__error_set(RESONA_EUNSUPPORTED,
@@ -120,7 +120,7 @@ int resona__lfile_open(const char *path, uint64_t expect_size, lance_file **out)
         else
             rc = resona__error_set(RESONA_EUNSUPPORTED,
                                    "%s: Lance file format %u.%u is not supported (resona reads "
-                                   "2.0 and 2.1)",
+                                   "2.0, 2.1 and 2.2)",
                                    path, f->major, f->minor);
         goto done;
     }
@@ -458,7 +458,7 @@ int resona__lfile_column(lance_file *f, uint32_t col, resona_type type, uint32_t
         const char *tu = any->type_url;
         size_t tl = strlen(tu);
         static const char want21[] = "lance.encodings21.PageLayout";
-        if (f->major == 2 && f->minor == 1 && tl >= sizeof(want21) - 1 &&
+        if (f->major == 2 && (f->minor == 1 || f->minor == 2) && tl >= sizeof(want21) - 1 &&
             strcmp(tu + tl - (sizeof(want21) - 1), want21) == 0) {
             /* format 2.1 structural layouts: planned and read by v21_read.c */
             if ((rc = resona__v21_plan(f, col, i, p, any->value.data, any->value.len, type,

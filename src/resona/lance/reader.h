@@ -1,6 +1,6 @@
 /*
- * lance/reader.h - reading Lance v2 data files of formats 2.0 and 2.1 piecewise
- * (2.1 pages: v21_decode.h).
+ * lance/reader.h - reading Lance v2 data files of formats 2.0, 2.1 and 2.2
+ * piecewise (2.1/2.2 pages: v21_decode.h).
  *
  * A lance_file is an open data file with its footer, column-metadata table
  * and schema (global buffer 0) checked against the file size. A column's

@@ -90,9 +90,10 @@ int resona_table_scan(resona_table *t, const resona_scan_options *opts, resona_s
         return resona__error_set(RESONA_EINVALID,
                                  "scan: part_index %zu is not below part_count %zu", o.part_index,
                                  o.part_count);
-    if (t->format != LANCE_FMT_20 && t->format != LANCE_FMT_21)
+    if (t->format != LANCE_FMT_20 && t->format != LANCE_FMT_21 && t->format != LANCE_FMT_22)
         return resona__error_set(RESONA_EUNSUPPORTED,
-                                 "%s: scanning data format %s is not supported (2.0 and 2.1 are)",
+                                 "%s: scanning data format %s is not supported (2.0, 2.1 and 2.2 "
+                                 "are)",
                                  t->path, t->format_str);
     resona_scan *s = resona__calloc(1, sizeof(*s));
     if (!s)
@@ -186,10 +187,10 @@ static int open_fragment(resona_scan *s)
                     continue;
                 if (k >= df->n_column_indices || df->column_indices[k] < 0)
                     break;
-                if (df->file_major_version != 2 || df->file_minor_version > 1) {
+                if (df->file_major_version != 2 || df->file_minor_version > 2) {
                     return resona__error_set(RESONA_EUNSUPPORTED,
                                              "%s: data file %s has format %u.%u (resona reads "
-                                             "2.0 and 2.1)",
+                                             "2.0, 2.1 and 2.2)",
                                              t->path, df->path, df->file_major_version,
                                              df->file_minor_version);
                 }

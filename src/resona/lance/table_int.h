@@ -20,7 +20,8 @@
 #include <stdint.h>
 
 /* Data format of a table version. */
-enum lance_format { LANCE_FMT_UNKNOWN = 0, LANCE_FMT_LEGACY, LANCE_FMT_20, LANCE_FMT_21 };
+enum lance_format { LANCE_FMT_UNKNOWN = 0, LANCE_FMT_LEGACY, LANCE_FMT_20, LANCE_FMT_21,
+                   LANCE_FMT_22 };
 
 /* Feature flags (lance-format.md 2.10). */
 #define LANCE_FLAG_DELETION_FILES 1u

@@ -39,6 +39,9 @@
 
 #define MAX_CHUNK_VALUES 65536u /* 2^15 is the largest power a metadata word can state */
 #define MAX_DICT_ITEMS ((uint64_t)1 << 26)
+#define MAX_DICT_BLOCK ((size_t)256 << 20)  /* a decompressed dictionary (2.2) */
+#define MAX_CHUNK_BUFFER ((size_t)16 << 20) /* a decompressed mini-block buffer (2.2) */
+#define MAX_VALUE_BYTES ((size_t)1 << 30)   /* one decompressed full-zip value (2.2) */
 
 static int bad(const v21_where *w, const char *what)
 {
@@ -49,7 +52,7 @@ static int bad(const v21_where *w, const char *what)
 static int unsup(const v21_where *w, const char *what)
 {
     return resona__error_set(RESONA_EUNSUPPORTED,
-                             "%s: column %u page %zu: %s (format 2.1 page, offset %" PRIu64 ")",
+                             "%s: column %u page %zu: %s (format 2.1/2.2 page, offset %" PRIu64 ")",
                              w->path, w->col, w->page, what, w->off);
 }
 
@@ -71,6 +74,9 @@ void resona__v21_page_free(v21_page *p)
     resona__free(p->chunk_row);
     resona__colbuf_free(&p->cache);
     resona__free(p->scratch);
+    resona__free(p->gbuf);
+    resona__free(p->const_null);
+    resona__free(p->cstr);
     resona__free(p);
 }
 
@@ -106,8 +112,17 @@ static int check_ce(const v21_where *w, const L21__CompressiveEncoding *ce, int 
     }
     case L21__COMPRESSIVE_ENCODING__COMPRESSION_FIXED_SIZE_LIST:
         return check_ce(w, ce->fixed_size_list->values, depth + 1);
-    case L21__COMPRESSIVE_ENCODING__COMPRESSION_GENERAL:
-        return unsup(w, "general (LZ4/zstd) compression");
+    case L21__COMPRESSIVE_ENCODING__COMPRESSION_GENERAL: {
+        /* 2.2: LZ4 or zstd around another encoding (v22_general.c) */
+        const L21__General *g = ce->general;
+        int rc = resona__v22_general_check(w, g->compression ? g->compression->scheme : 0);
+        if (rc < 0)
+            return rc;
+        if (g->values &&
+            g->values->compression_case == L21__COMPRESSIVE_ENCODING__COMPRESSION_GENERAL)
+            return unsup(w, "general compression inside general compression");
+        return check_ce(w, g->values, depth + 1);
+    }
     case L21__COMPRESSIVE_ENCODING__COMPRESSION_BYTE_STREAM_SPLIT:
         return unsup(w, "byte-stream-split encoding");
     case L21__COMPRESSIVE_ENCODING__COMPRESSION_DICTIONARY:
@@ -117,6 +132,22 @@ static int check_ce(const v21_where *w, const L21__CompressiveEncoding *ce, int 
     default:
         return unsup(w, "unknown compressive encoding");
     }
+}
+
+/* The encoding inside a general (LZ4/zstd) wrapper, or ce itself. */
+static const L21__CompressiveEncoding *unwrap_general(const L21__CompressiveEncoding *ce)
+{
+    if (ce && ce->compression_case == L21__COMPRESSIVE_ENCODING__COMPRESSION_GENERAL)
+        return ce->general->values;
+    return ce;
+}
+
+static int general_scheme(const L21__CompressiveEncoding *ce)
+{
+    if (ce && ce->compression_case == L21__COMPRESSIVE_ENCODING__COMPRESSION_GENERAL &&
+        ce->general->compression)
+        return ce->general->compression->scheme;
+    return 0;
 }
 
 static int check_levels_ce(const v21_where *w, const L21__CompressiveEncoding *ce)
@@ -137,6 +168,15 @@ static int check_levels_ce(const v21_where *w, const L21__CompressiveEncoding *c
             o->values->flat->bits_per_value > 16)
             return unsup(w, "definition levels out-of-line bit-packed other than 16 bits");
         return 0;
+    }
+    case L21__COMPRESSIVE_ENCODING__COMPRESSION_RLE: {
+        /* 2.2: [u64 values size][u16 run values][run lengths] per chunk */
+        const L21__Rle *r = ce->rle;
+        if (!r->values ||
+            r->values->compression_case != L21__COMPRESSIVE_ENCODING__COMPRESSION_FLAT ||
+            r->values->flat->bits_per_value != 16)
+            return unsup(w, "definition levels run-length encoded other than as u16");
+        return check_ce(w, ce, 0);
     }
     default:
         return unsup(w, "definition level encoding");
@@ -164,9 +204,41 @@ int resona__v21_page_plan(const v21_where *w, const uint8_t *enc, size_t len, re
         goto done;
     }
     switch (p->pl->layout_case) {
-    case L21__PAGE_LAYOUT__LAYOUT_ALL_NULL_LAYOUT:
+    case L21__PAGE_LAYOUT__LAYOUT_ALL_NULL_LAYOUT: {
+        /* 2.1 AllNullLayout; 2.2 ConstantLayout (same slot, more fields) */
+        const L21__AllNullLayout *an = p->pl->all_null_layout;
         p->layout = V21_ALLNULL;
+        /* a string value is not inline but in page buffer 0 (2.2) */
+        p->value_buf = !an->has_inline_value && type == RESONA_TYPE_UTF8 && nbuf > 0;
+        if (!an->has_inline_value && !p->value_buf)
+            break; /* no value: every row is null, whatever levels say (flat columns) */
+        if (an->rep_compression || an->num_rep_values)
+            rc = unsup(w, "repetition levels (list columns)");
+        else if (type == RESONA_TYPE_VECTOR || (type == RESONA_TYPE_UTF8 && !p->value_buf))
+            rc = unsup(w, "constant page of a vector column or an inline string");
+        else if (!p->value_buf &&
+                 (an->inline_value.len != (type == RESONA_TYPE_BOOL ? 1 : p->width) ||
+                  an->inline_value.len > V22_MAX_INLINE))
+            rc = bad(w, "constant value's width differs from the column type");
+        else if (an->n_layers != 1 || (an->layers[0] != 1 && an->layers[0] != 3))
+            rc = unsup(w, "rep/def layers other than one item layer");
+        else if (an->def_compression)
+            rc = check_levels_ce(w, an->def_compression);
+        if (rc < 0)
+            goto done;
+        p->layout = V22_CONSTANT;
+        if (!p->value_buf)
+            memcpy(p->inl, an->inline_value.data, an->inline_value.len);
+        if (type == RESONA_TYPE_BOOL)
+            p->inl[0] &= 1;
+        p->has_levels = an->layers[0] == 3;
+        p->const_def = an->def_compression;
+        if (p->has_levels && nbuf < 2 + (size_t)p->value_buf) {
+            rc = bad(w, "constant page with nulls lacks its definition levels buffer");
+            goto done;
+        }
         break;
+    }
     case L21__PAGE_LAYOUT__LAYOUT_MINI_BLOCK_LAYOUT: {
         const L21__MiniBlockLayout *mb = p->mb = p->pl->mini_block_layout;
         p->layout = V21_MINIBLOCK;
@@ -201,6 +273,7 @@ int resona__v21_page_plan(const v21_where *w, const uint8_t *enc, size_t len, re
             if (mb->dictionary->compression_case == L21__COMPRESSIVE_ENCODING__COMPRESSION_FSST)
                 vc = mb->dictionary;
         }
+        vc = unwrap_general(vc);
         if (vc->compression_case == L21__COMPRESSIVE_ENCODING__COMPRESSION_FSST) {
             const L21__Fsst *fs = vc->fsst;
             if (type != RESONA_TYPE_UTF8) {
@@ -254,6 +327,14 @@ int resona__v21_page_plan(const v21_where *w, const uint8_t *enc, size_t len, re
             }
             p->off_bytes = fz->bits_per_offset / 8;
             const L21__CompressiveEncoding *vc = fz->value_compression;
+            /* 2.2: general{zstd|lz4, variable}: each value compressed on its own */
+            p->general = general_scheme(vc);
+            vc = unwrap_general(vc);
+            if (p->general &&
+                vc->compression_case != L21__COMPRESSIVE_ENCODING__COMPRESSION_VARIABLE) {
+                rc = unsup(w, "full-zip general compression around other than plain values");
+                goto done;
+            }
             if (vc->compression_case == L21__COMPRESSIVE_ENCODING__COMPRESSION_FSST) {
                 if ((rc = resona__v21_fsst_parse(w, vc->fsst->symbol_table.data,
                                                  vc->fsst->symbol_table.len, &p->fsst)) < 0)
@@ -289,12 +370,13 @@ done:
     return rc;
 }
 
-int resona__v21_dict_load(const v21_where *w, v21_page *p, const uint8_t *buf, size_t len)
+static int dict_parse(const v21_where *w, v21_page *p, const L21__CompressiveEncoding *ce,
+                      const uint8_t *buf, size_t len)
 {
     uint64_t k = p->dict_count;
     if (p->type != RESONA_TYPE_UTF8) {
-        if (p->mb->dictionary->compression_case != L21__COMPRESSIVE_ENCODING__COMPRESSION_FLAT ||
-            p->mb->dictionary->flat->bits_per_value != p->width * 8)
+        if (ce->compression_case != L21__COMPRESSIVE_ENCODING__COMPRESSION_FLAT ||
+            ce->flat->bits_per_value != p->width * 8)
             return unsup(w, "fixed-width dictionary other than flat");
         if (len / p->width < k)
             return bad(w, "dictionary buffer shorter than its items");
@@ -333,6 +415,41 @@ int resona__v21_dict_load(const v21_where *w, v21_page *p, const uint8_t *buf, s
         p->dict_off[i] = v;
     }
     return 0;
+}
+
+int resona__v22_const_string(const v21_where *w, v21_page *p, const uint8_t *buf, size_t len)
+{
+    if (len < 12 || resona__le32(buf) != 2)
+        return bad(w, "constant string value is not two buffers");
+    uint64_t l0 = resona__le32(buf + 4), l1 = resona__le32(buf + 8);
+    if ((l0 != 8 && l0 != 16) || l0 > len - 12 || l1 != len - 12 - l0)
+        return bad(w, "constant string value's buffer lengths do not fit");
+    const uint8_t *o = buf + 12;
+    uint64_t s = l0 == 8 ? resona__le32(o) : resona__le64(o);
+    uint64_t e = l0 == 8 ? resona__le32(o + 4) : resona__le64(o + 8);
+    if (s > e || e > l1)
+        return bad(w, "constant string value's offsets past its bytes");
+    p->cstr_len = (size_t)(e - s);
+    if (!(p->cstr = resona__malloc(p->cstr_len + 1)))
+        return RESONA_ENOMEM;
+    memcpy(p->cstr, o + l0 + s, p->cstr_len);
+    return 0;
+}
+
+int resona__v21_dict_load(const v21_where *w, v21_page *p, const uint8_t *buf, size_t len)
+{
+    const L21__CompressiveEncoding *ce = p->mb->dictionary;
+    int32_t scheme = general_scheme(ce);
+    if (!scheme)
+        return dict_parse(w, p, ce, buf, len);
+    /* 2.2: the dictionary block is LZ4- (by default) or zstd-compressed as a whole */
+    uint8_t *raw = NULL;
+    size_t cap = 0, used = 0;
+    int rc = resona__v22_general_decompress(w, scheme, buf, len, MAX_DICT_BLOCK, &raw, &cap, &used);
+    if (rc == 0)
+        rc = dict_parse(w, p, unwrap_general(ce), raw ? raw : (const uint8_t *)"", used);
+    resona__free(raw);
+    return rc;
 }
 
 int resona__v21_chunks_load(const v21_where *w, v21_page *p, const uint8_t *meta, size_t len,
@@ -528,23 +645,31 @@ static int dec_fixed(const v21_where *w, const L21__CompressiveEncoding *ce, con
         const L21__Rle *r = ce->rle;
         if (nb < 2)
             return bad(w, "run-length values without their two buffers");
-        if (!r->run_lengths ||
-            r->run_lengths->compression_case != L21__COMPRESSIVE_ENCODING__COMPRESSION_FLAT ||
-            r->run_lengths->flat->bits_per_value != 8)
-            return unsup(w, "run lengths other than flat u8");
-        size_t runs = bufs[1].len;
-        if (width && bufs[0].len / width < runs)
-            return bad(w, "run values shorter than the run lengths");
+        uint64_t lb = r->run_lengths &&
+                              r->run_lengths->compression_case ==
+                                  L21__COMPRESSIVE_ENCODING__COMPRESSION_FLAT
+                          ? r->run_lengths->flat->bits_per_value
+                          : 0;
+        if (lb != 8 && lb != 16 && lb != 32 && lb != 64)
+            return unsup(w, "run lengths other than flat u8, u16, u32 or u64");
+        size_t lw = (size_t)lb / 8;
+        size_t runs = bufs[1].len / lw;
+        if (bufs[1].len % lw || (width && bufs[0].len / width < runs))
+            return bad(w, "run values and run lengths disagree in number");
         uint8_t *vals = resona__malloc(runs * width + 1);
         if (!vals)
             return RESONA_ENOMEM;
         int rc = dec_fixed(w, r->values, bufs, 1, runs, width, is_bool, vals, tmp, depth + 1);
         size_t o = 0;
         for (size_t i = 0; rc == 0 && i < runs && o < count; i++) {
-            size_t l = bufs[1].p[i];
+            const uint8_t *q = bufs[1].p + i * lw;
+            uint64_t l = lw == 1 ? q[0]
+                         : lw == 2 ? resona__le16(q)
+                         : lw == 4 ? resona__le32(q)
+                                   : resona__le64(q);
             if (l > count - o)
                 l = count - o;
-            for (size_t j = 0; j < l; j++, o++)
+            for (uint64_t j = 0; j < l; j++, o++)
                 memcpy(out + o * width, vals + i * width, width);
         }
         resona__free(vals);
@@ -637,9 +762,43 @@ static int dec_levels(const v21_where *w, const L21__CompressiveEncoding *ce, co
             out[i] = resona__le16(raw + 2 * i);
         return 0;
     }
+    case L21__COMPRESSIVE_ENCODING__COMPRESSION_RLE: {
+        /* block framing (2.2): u64 byte size of the run values, the values, the run lengths */
+        if (len < 8)
+            return bad(w, "run-length definition levels shorter than their header");
+        uint64_t vs = resona__le64(b);
+        if (vs > len - 8)
+            return bad(w, "run-length definition levels' value size past the chunk's levels");
+        cbuf c[2] = {{b + 8, (size_t)vs}, {b + 8 + vs, len - 8 - (size_t)vs}};
+        uint8_t *raw = (uint8_t *)out;
+        int rc = dec_fixed(w, ce, c, 2, n, 2, 0, raw, tmp, 0);
+        if (rc < 0)
+            return rc;
+        for (size_t i = 0; i < n; i++)
+            out[i] = resona__le16(raw + 2 * i);
+        return 0;
+    }
     default:
         return unsup(w, "definition level encoding");
     }
+}
+
+int resona__v21_levels_decode(const v21_where *w, const L21__CompressiveEncoding *ce,
+                              const uint8_t *b, size_t len, size_t n, uint16_t *out)
+{
+    if (!ce) {
+        if (len / 2 < n)
+            return bad(w, "definition levels shorter than the page");
+        for (size_t i = 0; i < n; i++)
+            out[i] = resona__le16(b + 2 * i);
+        return 0;
+    }
+    uint64_t *tmp = resona__malloc(1024 * sizeof(uint64_t));
+    if (!tmp)
+        return RESONA_ENOMEM;
+    int rc = dec_levels(w, ce, b, len, n, out, tmp);
+    resona__free(tmp);
+    return rc;
 }
 
 /* ---- one mini-block chunk ---- */
@@ -705,6 +864,18 @@ int resona__v21_chunk_decode(const v21_where *w, v21_page *p, const uint8_t *chu
         o = pad8(o + sizes[i]);
     }
     const L21__CompressiveEncoding *vc = mb->value_compression;
+    int32_t scheme = general_scheme(vc);
+    if (scheme) {
+        /* 2.2 general compression of a mini-block: buffer 0 of each chunk alone */
+        size_t used = 0;
+        if ((rc = resona__v22_general_decompress(w, scheme, bufs[0].p, bufs[0].len,
+                                                 MAX_CHUNK_BUFFER, &p->gbuf, &p->gbuf_cap,
+                                                 &used)) < 0)
+            goto done;
+        bufs[0].p = p->gbuf ? p->gbuf : chunk;
+        bufs[0].len = used;
+        vc = unwrap_general(vc);
+    }
     if (p->has_dict) {
         /* values are 0-based i32 indices into the dictionary */
         if (!(idx = resona__malloc(count * 4 + 1))) {
@@ -822,7 +993,12 @@ int resona__v21_fullzip_decode(const v21_where *w, const v21_page *p, const uint
         o += p->off_bytes;
         if (l > len - o)
             return bad(w, "full-zip value runs past its range");
-        if (p->has_fsst) {
+        if (p->general) {
+            if ((rc = resona__v22_general_decompress(w, p->general, data + o, (size_t)l,
+                                                     MAX_VALUE_BYTES, &d->values, &d->values_cap,
+                                                     &d->bytes_len)) < 0)
+                return rc;
+        } else if (p->has_fsst) {
             if ((rc = resona__v21_fsst_decode(w, &p->fsst, data + o, (size_t)l, &d->values,
                                               &d->values_cap, &d->bytes_len)) < 0)
                 return rc;

@@ -1,8 +1,10 @@
 /*
- * lance/v21_decode.h - decoders of Lance file format 2.1 pages
- * (lance-format.md section 7): mini-block chunks, full-zip records, all-null
- * pages, and the compressions inside them (flat, variable, FastLanes
- * bit-packing, RLE, FSST, dictionaries, fixed-size lists, constants).
+ * lance/v21_decode.h - decoders of Lance file format 2.1 and 2.2 pages
+ * (lance-format.md section 7, docs/lance-2.2.md): mini-block chunks,
+ * full-zip records, all-null and (2.2) constant pages, and the compressions
+ * inside them (flat, variable, FastLanes bit-packing, RLE, FSST,
+ * dictionaries, fixed-size lists, constants, and (2.2) LZ4/zstd "general"
+ * compression, v22_general.c).
  *
  * The decoders work on memory only (v21_decode.c, v21_bitpack.c,
  * v21_fsst.c), so that the libFuzzer target can drive them directly; the
@@ -38,7 +40,9 @@ typedef struct v21_where {
     uint64_t off; /* file offset of the chunk / record range being decoded */
 } v21_where;
 
-enum { V21_MINIBLOCK = 1, V21_FULLZIP, V21_ALLNULL };
+enum { V21_MINIBLOCK = 1, V21_FULLZIP, V21_ALLNULL, V22_CONSTANT };
+
+#define V22_MAX_INLINE 32 /* ConstantLayout.inline_value is at most 32 bytes */
 
 /** A planned 2.1 page: its layout and whatever was loaded lazily. */
 typedef struct v21_page {
@@ -78,6 +82,19 @@ typedef struct v21_page {
     size_t value_bytes; /* fixed width: record value bytes (after the control word) */
     size_t value_skip;  /* of which an item validity bitmap first (vectors) */
     unsigned bits_def;
+    int32_t general; /* full-zip: per-value general compression scheme (2.2), 0 none */
+    /* mini-block: chunk buffer 0 after general decompression (2.2) */
+    uint8_t *gbuf;
+    size_t gbuf_cap;
+    /* constant (2.2): one inline value for every non-null row; null rows from the
+       definition levels of page buffer 1 (loaded on first use into a null bitmap) */
+    uint8_t inl[V22_MAX_INLINE];
+    int value_buf;  /* utf8: the value is in page buffer 0 (then levels in buffer 2) */
+    uint8_t *cstr;  /* utf8: the value's bytes, loaded by resona__v21_plan */
+    size_t cstr_len;
+    int has_levels;
+    const L21__CompressiveEncoding *const_def; /* NULL: raw u16 levels */
+    uint8_t *const_null;                       /* bit i set: row i is null */
 } v21_page;
 
 /**
@@ -88,6 +105,13 @@ typedef struct v21_page {
 int resona__v21_page_plan(const v21_where *w, const uint8_t *enc, size_t len, resona_type type,
                           uint32_t dim, uint64_t rows, size_t nbuf, v21_page **out);
 void resona__v21_page_free(v21_page *p);
+
+/**
+ * Parse the value buffer of a 2.2 constant utf8 page: u32 buffer count (2),
+ * u32 length of each buffer, then the buffers: offsets [0, n] (i32 or i64)
+ * and the n bytes of the value. On success p->cstr holds a copy.
+ */
+int resona__v22_const_string(const v21_where *w, v21_page *p, const uint8_t *buf, size_t len);
 
 /** Decode the dictionary buffer (page buffer 2) of a mini-block page. */
 int resona__v21_dict_load(const v21_where *w, v21_page *p, const uint8_t *buf, size_t len);
@@ -118,6 +142,27 @@ int resona__v21_plan(lance_file *f, uint32_t col, size_t pageno, lance_page *p, 
 /** Read rows [a, a+n) of a planned 2.1 page into dst rows [at, at+n). */
 int resona__v21_read(lance_file *f, lance_page *p, uint64_t a, size_t n, lance_colbuf *dst,
                      size_t at);
+
+/* ---- v22_general.c ---- */
+
+/** RESONA_EUNSUPPORTED (message set) unless `scheme` is 1 (LZ4) or 2 (zstd). */
+int resona__v22_general_check(const v21_where *w, int32_t scheme);
+
+/**
+ * Decompress one general-compressed buffer (LZ4: u32 size + block; zstd: u64
+ * size + frame, or a bare frame) and append the bytes to *buf (capacity *cap,
+ * length *used), at most `max` bytes. RESONA_ECORRUPT on any inconsistency.
+ */
+int resona__v22_general_decompress(const v21_where *w, int32_t scheme, const uint8_t *in,
+                                   size_t len, size_t max, uint8_t **buf, size_t *cap,
+                                   size_t *used);
+
+/**
+ * Decode `n` definition levels (u16) of one buffer; raw u16 when ce is NULL.
+ * `out` must have room for n + 1024 levels (a bit-packed block is whole).
+ */
+int resona__v21_levels_decode(const v21_where *w, const L21__CompressiveEncoding *ce,
+                              const uint8_t *b, size_t len, size_t n, uint16_t *out);
 
 /* ---- v21_bitpack.c ---- */
 

@@ -11,7 +11,10 @@
  *   full-zip    fixed-width records without control words are read in place;
  *               otherwise the repetition index (buffer 1, one offset per row)
  *               gives the byte range of the rows, which alone is read;
- *   all-null    no I/O.
+ *   all-null    no I/O;
+ *   constant    (2.2) no I/O when no row is null; otherwise the definition
+ *               levels (buffer 1, 2 bytes a row raw) are read once per page and
+ *               kept as a null bitmap (1 bit a row).
  */
 #include "lance/v21_decode.h"
 
@@ -36,6 +39,27 @@ int resona__v21_plan(lance_file *f, uint32_t col, size_t pageno, lance_page *p, 
         return rc;
     v->col = col;
     v->pageno = pageno;
+    if (v->layout == V22_CONSTANT && v->value_buf) {
+        /* the constant string (2.2): small, read once with the plan */
+        w.off = p->boff[0];
+        if (p->bsize[0] > LANCE_MAX_META_BYTES) {
+            resona__v21_page_free(v);
+            return resona__error_set(RESONA_EUNSUPPORTED,
+                                     "%s: column %u page %zu: constant value of %" PRIu64
+                                     " bytes too large",
+                                     f->path, col, pageno, p->bsize[0]);
+        }
+        size_t blen = (size_t)p->bsize[0];
+        uint8_t *b = resona__malloc(blen ? blen : 1);
+        rc = b ? resona__io_pread(f->fd, f->path, p->boff[0], b, blen) : RESONA_ENOMEM;
+        if (rc == 0)
+            rc = resona__v22_const_string(&w, v, b, blen);
+        resona__free(b);
+        if (rc < 0) {
+            resona__v21_page_free(v);
+            return rc;
+        }
+    }
     if (v->layout == V21_FULLZIP && v->value_bytes &&
         p->bsize[0] / (v->value_bytes + v->ctl_bytes) < p->rows) {
         resona__v21_page_free(v);
@@ -237,6 +261,68 @@ done:
     return rc;
 }
 
+static int load_const_nulls(lance_file *f, lance_page *p, v21_page *v)
+{
+    size_t lb = v->value_buf ? 2 : 1; /* [value,] repetition levels, definition levels */
+    v21_where w = {f->path, v->col, v->pageno, p->boff[lb]};
+    if (p->bsize[lb] > MAX_DICT_BYTES || p->rows > MAX_DICT_BYTES / 2)
+        return resona__error_set(RESONA_EUNSUPPORTED,
+                                 "%s: column %u page %zu: definition levels of %" PRIu64
+                                 " bytes for %" PRIu64 " rows too large",
+                                 f->path, v->col, v->pageno, p->bsize[lb], p->rows);
+    size_t len = (size_t)p->bsize[lb], rows = (size_t)p->rows;
+    uint8_t *raw = resona__malloc(len ? len : 1);
+    uint16_t *lev = resona__malloc((rows + 1024) * sizeof(uint16_t));
+    uint8_t *nulls = resona__calloc(rows / 8 + 1, 1);
+    int rc = 0;
+    if (!raw || !lev || !nulls) {
+        rc = RESONA_ENOMEM;
+        goto done;
+    }
+    if ((rc = resona__io_pread(f->fd, f->path, p->boff[lb], raw, len)) < 0)
+        goto done;
+    if ((rc = resona__v21_levels_decode(&w, v->const_def, raw, len, rows, lev)) < 0)
+        goto done;
+    for (size_t i = 0; i < rows; i++)
+        if (lev[i])
+            nulls[i / 8] = (uint8_t)(nulls[i / 8] | 1u << (i % 8));
+    v->const_null = nulls;
+    nulls = NULL;
+done:
+    resona__free(raw);
+    resona__free(lev);
+    resona__free(nulls);
+    return rc;
+}
+
+/* A 2.2 constant page: the inline value in every row, nulls from the levels. */
+static int read_constant(lance_file *f, lance_page *p, v21_page *v, uint64_t a, size_t n,
+                         lance_colbuf *d, size_t at)
+{
+    int rc;
+    if (v->has_levels && !v->const_null && (rc = load_const_nulls(f, p, v)) < 0)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t r = a + i;
+        if (v->const_null && (v->const_null[r / 8] >> (r % 8) & 1)) {
+            if ((rc = resona__colbuf_nulls(d, at + i, 1)) < 0)
+                return rc;
+            continue;
+        }
+        if (d->type == RESONA_TYPE_UTF8) {
+            if ((rc = resona__grow((void **)&d->values, &d->values_cap,
+                                   d->bytes_len + v->cstr_len + 1)) < 0)
+                return rc;
+            memcpy(d->values + d->bytes_len, v->cstr, v->cstr_len);
+            d->bytes_len += v->cstr_len;
+            d->offsets[at + i + 1] = d->bytes_len;
+        } else {
+            memcpy(d->values + (at + i) * d->width, v->inl, d->width);
+        }
+    }
+    return 0;
+}
+
 int resona__v21_read(lance_file *f, lance_page *p, uint64_t a, size_t n, lance_colbuf *d, size_t at)
 {
     v21_page *v = p->v21;
@@ -245,6 +331,8 @@ int resona__v21_read(lance_file *f, lance_page *p, uint64_t a, size_t n, lance_c
         return resona__colbuf_nulls(d, at, n);
     case V21_MINIBLOCK:
         return read_miniblock(f, p, v, a, n, d, at);
+    case V22_CONSTANT:
+        return read_constant(f, p, v, a, n, d, at);
     default:
         return read_fullzip(f, p, v, a, n, d, at);
     }

@@ -134,8 +134,16 @@ static int pad_to(resona_buf *b, size_t start, size_t mult, uint8_t byte)
     return rc;
 }
 
+static int put_u32(resona_buf *b, uint32_t v)
+{
+    uint8_t x[4];
+    resona__put_le32(x, v);
+    return resona__buf_append(b, x, 4);
+}
+
+/* large (format 2.2): the chunk's buffer size is a u32 (the level sizes stay u16) */
 static int write_chunk(const resona_field *f, const resona_column *c, size_t r, size_t k, int nulls,
-                       resona_buf *b)
+                       int large, resona_buf *b)
 {
     size_t start = b->len;
     size_t vsize;
@@ -153,7 +161,7 @@ static int write_chunk(const resona_field *f, const resona_column *c, size_t r, 
     if (rc == 0 && nulls)
         rc = put_u16(b, (uint16_t)(2 * k));
     if (rc == 0)
-        rc = put_u16(b, (uint16_t)vsize);
+        rc = large ? put_u32(b, (uint32_t)vsize) : put_u16(b, (uint16_t)vsize);
     if (rc == 0)
         rc = pad_to(b, start, 8, 0xFE);
     for (size_t i = 0; rc == 0 && nulls && i < k; i++)
@@ -205,7 +213,7 @@ static int write_chunk(const resona_field *f, const resona_column *c, size_t r, 
 }
 
 static int build_miniblock(const resona_field *f, const resona_column *c, size_t a, size_t n,
-                           int nulls, v21_wpage *out)
+                           int nulls, int large, v21_wpage *out)
 {
     resona_buf *meta = &out->buf[0], *data = &out->buf[1];
     out->nbuf = 2;
@@ -226,11 +234,12 @@ static int build_miniblock(const resona_field *f, const resona_column *c, size_t
                                      "2.1 mini-block chunk",
                                      f->name, r);
         size_t before = data->len;
-        if ((rc = write_chunk(f, c, r, k, nulls, data)) < 0)
+        if ((rc = write_chunk(f, c, r, k, nulls, large, data)) < 0)
             return rc;
         size_t bytes = data->len - before;
         int last = r + k == a + n;
-        rc = put_u16(meta, (uint16_t)(((bytes / 8 - 1) << 4) | (last ? 0 : lg)));
+        uint32_t word = (uint32_t)(((bytes / 8 - 1) << 4) | (last ? 0 : lg));
+        rc = large ? put_u32(meta, word) : put_u16(meta, (uint16_t)word);
         r += k;
     }
     if (rc < 0)
@@ -279,6 +288,9 @@ static int build_miniblock(const resona_field *f, const resona_column *c, size_t
     mb.num_buffers = 1;
     mb.has_num_items = 1;
     mb.num_items = n;
+    /* 2.2 readers require the u32 chunk grammar on every mini-block page */
+    mb.has_has_large_chunk = large;
+    mb.has_large_chunk = large;
     L21__PageLayout pl = L21__PAGE_LAYOUT__INIT;
     pl.layout_case = L21__PAGE_LAYOUT__LAYOUT_MINI_BLOCK_LAYOUT;
     pl.mini_block_layout = &mb;
@@ -381,7 +393,7 @@ static int build_fullzip(const resona_field *f, const resona_column *c, size_t a
 }
 
 int resona__v21_page_build(const resona_field *f, const resona_column *c, size_t a, size_t n,
-                           v21_wpage *out)
+                           int large, v21_wpage *out)
 {
     memset(out, 0, sizeof(*out));
     if (n > UINT32_MAX)
@@ -404,7 +416,7 @@ int resona__v21_page_build(const resona_field *f, const resona_column *c, size_t
         pl.all_null_layout = &an;
         rc = pack_layout(&pl, out);
     } else if (maxlen < MINIBLOCK_MAX_VALUE) {
-        rc = build_miniblock(f, c, a, n, nulls > 0, out);
+        rc = build_miniblock(f, c, a, n, nulls > 0, large, out);
     } else {
         rc = build_fullzip(f, c, a, n, nulls > 0, out);
     }

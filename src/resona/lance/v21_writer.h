@@ -1,6 +1,7 @@
 /*
- * lance/v21_writer.h - building Lance file format 2.1 pages (plain values),
- * for appends to tables whose data format is 2.1 (lance-format.md 7).
+ * lance/v21_writer.h - building Lance file format 2.1 and 2.2 pages (plain
+ * values), for appends to tables whose data format is 2.1 or 2.2
+ * (lance-format.md 7, docs/lance-2.2.md).
  *
  * A page is built in memory (the 2.0 writer bounds a page to 8 MiB of
  * values, so this stays bounded) as up to three page buffers plus the
@@ -31,10 +32,12 @@ typedef struct v21_wpage {
  *   wider values (vectors d >= 64,      full-zip: fixed records (nulls keep zeroed
  *   long strings)                       values) or [ctl][u32 length][bytes] records
  *                                       with a repetition index
+ * `large` (format 2.2): mini-block pages say has_large_chunk and use u32 chunk
+ * metadata words and u32 chunk buffer sizes; nothing else differs.
  * On failure out is left empty. Free with resona__v21_wpage_free.
  */
 int resona__v21_page_build(const resona_field *f, const resona_column *c, size_t a, size_t n,
-                           v21_wpage *out);
+                           int large, v21_wpage *out);
 void resona__v21_wpage_free(v21_wpage *p);
 
 #endif

@@ -58,7 +58,8 @@ struct lance_writer {
     int32_t *field_ids, *col_idx;
     Lt__DataFile df;
     int finished;
-    int v21; /* the table's data format is 2.1: pages from v21_writer.c, footer 2.1 */
+    int v21;   /* the table's data format is 2.1 or 2.2: pages from v21_writer.c */
+    int minor; /* with v21: 1 or 2, the footer's and the DataFile's minor version */
 };
 
 static int flush(lance_writer *w)
@@ -107,7 +108,8 @@ int resona__writer_open(const resona_table *t, lance_writer **out)
         return RESONA_ENOMEM;
     w->fd = -1;
     w->t = t;
-    w->v21 = t->format == LANCE_FMT_21;
+    w->v21 = t->format == LANCE_FMT_21 || t->format == LANCE_FMT_22;
+    w->minor = t->format == LANCE_FMT_22 ? 2 : 1;
     w->out = (resona_buf)RESONA_BUF_INIT(0);
     int rc = 0;
     char uuid[37];
@@ -499,7 +501,7 @@ static int write_v21_page(lance_writer *w, size_t col, const resona_field *f,
                           const resona_column *c, size_t a, size_t n)
 {
     v21_wpage vp;
-    int rc = resona__v21_page_build(f, c, a, n, &vp);
+    int rc = resona__v21_page_build(f, c, a, n, w->minor == 2, &vp);
     if (rc < 0)
         return rc;
     wpage pg;
@@ -691,8 +693,8 @@ int resona__writer_finish(lance_writer *w, Lt__DataFile **dfo, uint64_t *rows)
     resona__put_le64(tail + 32, gbo_start);
     resona__put_le32(tail + 40, 1);
     resona__put_le32(tail + 44, (uint32_t)w->ncols);
-    resona__put_le16(tail + 48, w->v21 ? 2 : 0); /* footer 2.1, or 0.3 = format 2.0 */
-    resona__put_le16(tail + 50, w->v21 ? 1 : 3);
+    resona__put_le16(tail + 48, w->v21 ? 2 : 0); /* footer 2.1 / 2.2, or 0.3 = format 2.0 */
+    resona__put_le16(tail + 50, (uint16_t)(w->v21 ? w->minor : 3));
     memcpy(tail + 52, "LANC", 4);
     if ((rc = emit(w, tail, sizeof(tail))) < 0 || (rc = flush(w)) < 0)
         goto done;
@@ -711,7 +713,7 @@ int resona__writer_finish(lance_writer *w, Lt__DataFile **dfo, uint64_t *rows)
     w->df.has_file_major_version = 1;
     w->df.file_major_version = 2;
     w->df.has_file_minor_version = w->v21;
-    w->df.file_minor_version = w->v21 ? 1 : 0;
+    w->df.file_minor_version = w->v21 ? (uint32_t)w->minor : 0;
     w->df.has_file_size_bytes = 1;
     w->df.file_size_bytes = w->pos;
     w->finished = 1;
