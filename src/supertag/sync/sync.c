@@ -5,6 +5,7 @@
 #include "sync/sync.h"
 
 #include "st_error.h"
+#include "sync/writeback.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -217,6 +218,7 @@ static int build(const st_sync_opts *o, st_graph *g, const char *tmp_path, st_sy
     sqlite3 *db = NULL;
     st_symtab excl;
     memset(&excl, 0, sizeof(excl));
+    st_writeback *wb = NULL;
     int rc = 0;
     unlink(tmp_path);
     if (sqlite3_open_v2(tmp_path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
@@ -227,6 +229,8 @@ static int build(const st_sync_opts *o, st_graph *g, const char *tmp_path, st_sy
     }
     if (o->stop)
         sqlite3_progress_handler(db, 10000, progress_stop, (void *)o->stop);
+    /* the file exists once opened; the disk starts on it while we compute */
+    wb = st_writeback_start(tmp_path, 40);
     /* Page cache: enough for the random-access index B-trees (~160 bytes a
      * node), bounded; the table pages themselves are written once, in order. */
     int cache_mb = o->cache_mb;
@@ -259,6 +263,7 @@ static int build(const st_sync_opts *o, st_graph *g, const char *tmp_path, st_sy
 done:
     if (db && sqlite3_close(db) != SQLITE_OK && rc == 0)
         rc = st_error_set(RESONA_EIO, "closing %s failed", tmp_path);
+    st_writeback_stop(wb);
     st_symtab_free(&excl);
     return rc;
 }
