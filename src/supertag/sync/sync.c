@@ -5,6 +5,7 @@
 #include "sync/sync.h"
 
 #include "st_error.h"
+#include "sync/readgraph.h"
 #include "sync/writeback.h"
 
 #include <dirent.h>
@@ -16,19 +17,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-typedef struct read_ctx {
-    st_graph *g;
-    volatile sig_atomic_t *stop;
-} read_ctx;
-
-static int on_doc(const st_export_doc *doc, void *payload)
-{
-    read_ctx *c = payload;
-    if (c->stop && *c->stop)
-        return st_error_set(RESONA_EINTERRUPTED, "sync interrupted");
-    return st_graph_add_doc(doc, c->g);
-}
 
 static double now_seconds(void)
 {
@@ -287,9 +275,8 @@ int st_sync_run(const st_sync_opts *o, st_sync_result *res)
         goto done;
     graph_ok = 1;
     double t0 = now_seconds();
-    read_ctx rctx = {&g, o->stop};
     st_export_info info;
-    if ((rc = st_export_read_file(o->export_path, &o->parse, on_doc, &rctx, &info)) < 0 ||
+    if ((rc = st_sync_read_graph(o->export_path, &o->parse, &g, o->stop, 2, &info)) < 0 ||
         (rc = st_graph_resolve(&g)) < 0)
         goto done;
     res->docs = info.doc_count;
