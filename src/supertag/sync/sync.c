@@ -244,7 +244,7 @@ static int build(const st_sync_opts *o, st_graph *g, const char *tmp_path, st_sy
     }
     if ((rc = st_index_write(db, g, base_of(o->export_path), now, excl.count ? &excl : NULL,
                              attached, &res->counts)) < 0 ||
-        (rc = st_index_exec(db, "COMMIT")) < 0 ||
+        (rc = st_index_exec(db, "COMMIT")) < 0 || (rc = st_index_after_commit(db)) < 0 ||
         (attached && (rc = st_index_exec(db, "DETACH DATABASE old")) < 0) ||
         (rc = st_index_exec(db, "PRAGMA journal_mode=DELETE")) < 0)
         goto done;
