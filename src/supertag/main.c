@@ -7,6 +7,7 @@
 
 #include <resona/common.h>
 
+#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -51,6 +52,15 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     cli_install_log();
+    /*
+     * SQLite, before its first use: no connection is ever used by two
+     * threads at once (sync writes node_checksums on a second connection
+     * of its own), so the per-connection mutexes of the default serialized
+     * mode are not needed, and without memory statistics sqlite3_malloc
+     * takes no global mutex, which two writing threads would contend.
+     */
+    sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     for (const struct command *c = commands; c->name; c++)
         if (!strcmp(c->name, argv[i]))
             return c->fn(argc - i, argv + i);

@@ -93,4 +93,8 @@ PY
 [ "$(sqlite3 "$DB" 'pragma integrity_check')" = ok ] || fail "new index not intact"
 [ "$(sqlite3 "$DB" "select name from nodes where name = 'changed'")" = changed ] || fail "new index content"
 [ "$(sqlite3 "$DB" "select reason from field_exclusions")" = "wal test" ] || fail "WAL-only row not carried over"
+# no temporary file is left next to the index: neither the new index, nor
+# the side database node_checksums is built in, nor those of the killed run
+left=$(cd "$(dirname "$DB")" && ls -a | grep -F "$(basename "$DB").sync-" || true)
+[ -z "$left" ] || fail "temporary files left: $left"
 echo "sync safety ok"

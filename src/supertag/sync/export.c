@@ -43,6 +43,7 @@ struct st_export_reader {
     enum key_role pending;
     uint64_t doc_offset;
     size_t doc_index;
+    size_t doc_arena_start; /* arena bytes in use when the doc started */
 
     int got_format, got_docs, top_docs;
     st_export_info info;
@@ -82,7 +83,7 @@ static int builder_rc(st_export_reader *r, int rc)
         snprintf(msg, sizeof(msg), "nested deeper than %d levels", r->opts.max_depth);
         return fail(r, RESONA_EINVALID, msg);
     }
-    if (jt_arena_used(r->arena) + 4096 >= r->opts.max_doc) {
+    if (jt_arena_used(r->arena) - r->doc_arena_start + 4096 >= r->opts.max_doc) {
         char msg[96];
         snprintf(msg, sizeof(msg), "doc larger than %zu bytes in memory", r->opts.max_doc);
         return fail_doc(r, msg);
@@ -241,7 +242,9 @@ static int cb_start_map(void *ctx)
     if (r->docs_depth && r->depth == r->docs_depth + 1) {
         r->building = 1;
         r->doc_offset = here(r) - 1;
-        jt_arena_reset(r->arena);
+        if (!r->opts.keep_docs)
+            jt_arena_reset(r->arena);
+        r->doc_arena_start = jt_arena_used(r->arena);
         jt_builder_reset(r->builder);
         return builder_rc(r, jt_builder_start_map(r->builder));
     }
@@ -275,7 +278,7 @@ static int cb_start_array(void *ctx)
 static int finish_doc(st_export_reader *r)
 {
     r->building = 0;
-    st_export_doc d = {jt_builder_root(r->builder), r->doc_index, r->doc_offset};
+    st_export_doc d = {jt_builder_root(r->builder), r->doc_index, r->doc_offset, r};
     int rc = r->fn ? r->fn(&d, r->payload) : 0;
     r->doc_index++;
     r->info.doc_count++;
@@ -342,7 +345,7 @@ int st_export_reader_new(const char *name, const st_export_opts *opts, st_export
         r->opts.max_depth = 8;
     r->fn = fn;
     r->payload = payload;
-    r->arena = jt_arena_new(r->opts.max_doc);
+    r->arena = jt_arena_new(r->opts.max_doc + (r->opts.keep_docs ? ST_EXPORT_KEEP_SLACK : 0));
     r->builder = r->arena ? jt_builder_new(r->arena, r->opts.max_depth) : NULL;
     r->h = yajl_alloc(&callbacks, NULL, r);
     if (!r->arena || !r->builder || !r->h) {
@@ -351,6 +354,21 @@ int st_export_reader_new(const char *name, const st_export_opts *opts, st_export
     }
     *out = r;
     return 0;
+}
+
+jt_arena *st_export_reader_swap_arena(st_export_reader *r, jt_arena *fresh)
+{
+    jt_arena *old = r->arena;
+    jt_arena_reset(fresh);
+    r->arena = fresh;
+    r->doc_arena_start = 0;
+    jt_builder_set_arena(r->builder, fresh);
+    return old;
+}
+
+size_t st_export_reader_arena_used(const st_export_reader *r)
+{
+    return jt_arena_used(r->arena);
 }
 
 void st_export_reader_free(st_export_reader *r)
@@ -462,41 +480,39 @@ int st_export_reader_finish(st_export_reader *r, st_export_info *info)
     return 0;
 }
 
-int st_export_read_file(const char *path, const st_export_opts *opts, st_export_doc_fn fn,
-                        void *payload, st_export_info *info)
+int st_export_reader_feed_file(st_export_reader *r, const char *path)
 {
-    st_export_reader *r = NULL;
-    unsigned char *buf = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return st_error_set_errno(errno == ENOENT ? RESONA_ENOTFOUND : RESONA_EIO, errno,
                                   "cannot open %s", path);
-    int rc = st_export_reader_new(path, opts, fn, payload, &r);
-    if (rc < 0)
-        goto done;
     const size_t chunk = 1u << 20;
-    buf = malloc(chunk);
-    if (!buf) {
-        rc = st_error_set(RESONA_ENOMEM, "out of memory");
-        goto done;
-    }
-    for (;;) {
+    unsigned char *buf = malloc(chunk);
+    int rc = buf ? 0 : st_error_set(RESONA_ENOMEM, "out of memory");
+    while (rc == 0) {
         ssize_t n = read(fd, buf, chunk);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
             rc = st_error_set_errno(RESONA_EIO, errno, "reading %s", path);
-            goto done;
-        }
-        if (n == 0)
+        } else if (n == 0) {
             break;
-        if ((rc = st_export_reader_feed(r, buf, (size_t)n)) < 0)
-            goto done;
+        } else {
+            rc = st_export_reader_feed(r, buf, (size_t)n);
+        }
     }
-    rc = st_export_reader_finish(r, info);
-done:
     free(buf);
-    st_export_reader_free(r);
     close(fd);
+    return rc;
+}
+
+int st_export_read_file(const char *path, const st_export_opts *opts, st_export_doc_fn fn,
+                        void *payload, st_export_info *info)
+{
+    st_export_reader *r = NULL;
+    int rc = st_export_reader_new(path, opts, fn, payload, &r);
+    if (rc == 0 && (rc = st_export_reader_feed_file(r, path)) == 0)
+        rc = st_export_reader_finish(r, info);
+    st_export_reader_free(r);
     return rc;
 }

@@ -31,18 +31,32 @@ typedef struct st_export_opts {
     size_t max_string; /**< longest JSON string in bytes (escaped form) */
     size_t max_doc;    /**< most arena bytes one doc may take */
     int max_depth;     /**< deepest nesting of arrays/objects, whole file */
+    /**
+     * 0: the arena is reset before each doc (a doc lives only during its
+     * callback). 1: docs accumulate in the current arena until the callback
+     * swaps in another one with st_export_reader_swap_arena(), so docs can
+     * be handed to another thread. The caller swaps before
+     * ST_EXPORT_KEEP_SLACK bytes accumulate; arenas it passes in have a cap
+     * of max_doc + ST_EXPORT_KEEP_SLACK, like the reader's first one.
+     */
+    int keep_docs;
 } st_export_opts;
+
+#define ST_EXPORT_KEEP_SLACK ((size_t)64 << 20)
 
 #define ST_EXPORT_OPTS_INIT                                                                        \
     {                                                                                              \
-        64u << 20, 512u << 20, 256                                                                 \
+        64u << 20, 512u << 20, 256, 0                                                              \
     }
 
-/** One doc, valid only during the callback. */
+typedef struct st_export_reader st_export_reader;
+
+/** One doc, valid only during the callback (keep_docs: until its arena is reset). */
 typedef struct st_export_doc {
-    const jt_val *doc; /**< the doc object */
-    size_t index;      /**< position in "docs" */
-    uint64_t offset;   /**< byte offset of its '{' in the file */
+    const jt_val *doc;         /**< the doc object */
+    size_t index;              /**< position in "docs" */
+    uint64_t offset;           /**< byte offset of its '{' in the file */
+    st_export_reader *reader;  /**< the reader calling back */
 } st_export_doc;
 
 /**
@@ -58,8 +72,6 @@ typedef struct st_export_info {
     int wrapped; /**< docs came from "storeData" */
 } st_export_info;
 
-typedef struct st_export_reader st_export_reader;
-
 /**
  * A reader for input named `name` (used in messages). opts NULL = defaults.
  * RESONA_ENOMEM.
@@ -71,6 +83,22 @@ int st_export_reader_feed(st_export_reader *r, const void *data, size_t len);
 /** End of input: checks completeness and the required keys; fills *info. */
 int st_export_reader_finish(st_export_reader *r, st_export_info *info);
 void st_export_reader_free(st_export_reader *r);
+
+/**
+ * keep_docs mode, from inside the doc callback: build the following docs in
+ * `fresh` (reset here; it now belongs to the reader, which frees it) and
+ * return the arena holding the docs so far (it now belongs to the caller).
+ */
+jt_arena *st_export_reader_swap_arena(st_export_reader *r, jt_arena *fresh);
+
+/**
+ * Feed the whole file at `path` to r (1 MiB chunks), without finishing:
+ * the caller calls st_export_reader_finish and frees r.
+ */
+int st_export_reader_feed_file(st_export_reader *r, const char *path);
+
+/** Bytes in use in the reader's current arena (keep_docs: the docs so far). */
+size_t st_export_reader_arena_used(const st_export_reader *r);
 
 /** Read the whole file at `path` through a reader (1 MiB chunks). */
 int st_export_read_file(const char *path, const st_export_opts *opts, st_export_doc_fn fn,

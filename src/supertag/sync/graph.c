@@ -240,9 +240,30 @@ static const jt_val *opt(const jt_val *v)
     return (v && v->type == JT_NULL) ? NULL : v;
 }
 
+int st_graph_spill_doc(st_graph *g, const st_export_doc *d, jt_out *out, uint64_t *off,
+                       uint32_t *len)
+{
+    out->len = 0;
+    if (jt_write(out, d->doc, 0) < 0)
+        return nomem();
+    if (out->len >= UINT32_MAX)
+        return bad(d, "doc is larger than 4 GiB as JSON");
+    if (fwrite(out->ptr, 1, out->len, g->spill) != out->len)
+        return st_error_set_errno(RESONA_EIO, errno, "writing the temporary spill file");
+    *off = g->spill_len;
+    *len = (uint32_t)out->len;
+    g->spill_len += out->len;
+    return 0;
+}
+
 int st_graph_add_doc(const st_export_doc *d, void *payload)
 {
-    st_graph *g = payload;
+    return st_graph_add_doc_at(d, payload, 0, 0, 0);
+}
+
+int st_graph_add_doc_at(const st_export_doc *d, st_graph *g, int spilled, uint64_t raw_off,
+                        uint32_t raw_len)
+{
     const jt_val *doc = d->doc;
     const jt_val *id = jt_get(doc, "id");
     const jt_val *props = jt_get(doc, "props");
@@ -389,17 +410,11 @@ int st_graph_add_doc(const st_export_doc *d, void *payload)
         (rc = collect_inline_refs(g, r->id, name->u.str.s, name->u.str.len)) < 0)
         return rc;
 
-    /* raw_data: the doc as JSON.stringify prints it, to the spill file */
-    g->out.len = 0;
-    if (jt_write(&g->out, doc, 0) < 0)
-        return nomem();
-    if (g->out.len >= UINT32_MAX)
-        return bad(d, "doc is larger than 4 GiB as JSON");
-    if (fwrite(g->out.ptr, 1, g->out.len, g->spill) != g->out.len)
-        return st_error_set_errno(RESONA_EIO, errno, "writing the temporary spill file");
-    r->raw_off = g->spill_len;
-    r->raw_len = (uint32_t)g->out.len;
-    g->spill_len += g->out.len;
+    /* raw_data: the doc as JSON.stringify prints it, in the spill file */
+    if (!spilled && (rc = st_graph_spill_doc(g, d, &g->out, &raw_off, &raw_len)) < 0)
+        return rc;
+    r->raw_off = raw_off;
+    r->raw_len = raw_len;
     return 0;
 }
 

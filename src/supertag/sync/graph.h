@@ -96,6 +96,19 @@ void st_graph_free(st_graph *g);
 /** The export reader callback: validate one doc and record it. payload = st_graph. */
 int st_graph_add_doc(const st_export_doc *doc, void *payload);
 
+/*
+ * The same work in two halves, for two threads: st_graph_spill_doc prints a
+ * doc's raw_data into the spill file (it touches only the spill, and uses
+ * `out` as its print buffer); st_graph_add_doc_at validates and records the
+ * doc, taking its spill position from the first half when `spilled` is set
+ * (it then never touches the spill). Docs must reach each half in file
+ * order. Trashed docs are printed too but never read back.
+ */
+int st_graph_spill_doc(st_graph *g, const st_export_doc *doc, jt_out *out, uint64_t *off,
+                       uint32_t *len);
+int st_graph_add_doc_at(const st_export_doc *doc, st_graph *g, int spilled, uint64_t raw_off,
+                        uint32_t raw_len);
+
 /** After the last doc: index order, trash marks, parent maps. */
 int st_graph_resolve(st_graph *g);
 

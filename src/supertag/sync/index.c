@@ -15,8 +15,12 @@
 #include "sync/jstext.h"
 #include "sync/jsnum.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int st_index__sql_fail(sqlite3 *db, const char *what)
 {
@@ -182,6 +186,136 @@ static int write_checksums(writer *w, int64_t now_ms)
     sqlite3_finalize(sum);
     jt_out_free(&ck);
     return rc;
+}
+
+/*
+ * node_checksums on a second thread. SQLite writes one database on one
+ * thread, so while the main connection fills `nodes` and builds its
+ * indexes, a second connection fills node_checksums (same DDL, same rows,
+ * same order) in a side file next to the new index. When the main thread
+ * reaches that table it copies it over with INSERT ... SELECT *, which
+ * SQLite's transfer optimisation turns into a raw copy of records and
+ * primary-key entries in order, several times cheaper than the inserts.
+ */
+typedef struct sums_job {
+    st_graph *g;
+    int64_t now_ms;
+    char *path; /* the side database */
+    pthread_t thread;
+    atomic_int cancel;
+    int rc;
+    char *msg;
+} sums_job;
+
+static const char *checksums_ddl(void)
+{
+    static const char prefix[] = "CREATE TABLE node_checksums ";
+    for (const char *const *s = st_index_schema_sql; *s; s++)
+        if (strncmp(*s, prefix, sizeof(prefix) - 1) == 0)
+            return *s;
+    return NULL;
+}
+
+static int sums_cancelled(void *payload)
+{
+    return atomic_load(&((sums_job *)payload)->cancel);
+}
+
+static void *sums_main(void *arg)
+{
+    sums_job *j = arg;
+    sqlite3 *side = NULL;
+    st_index_counts counts;
+    writer w = {NULL, j->g, NULL, &counts};
+    int rc;
+    unlink(j->path);
+    if (sqlite3_open_v2(j->path, &side, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        rc = st_error_set(RESONA_EIO, "cannot create %s: %s", j->path,
+                          side ? sqlite3_errmsg(side) : "out of memory");
+        goto done;
+    }
+    sqlite3_progress_handler(side, 10000, sums_cancelled, j);
+    w.db = side;
+    if ((rc = st_index_exec(side, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; "
+                                  "PRAGMA locking_mode=EXCLUSIVE; PRAGMA cache_size=-16384; "
+                                  "BEGIN")) < 0 ||
+        (rc = st_index_exec(side, checksums_ddl())) < 0 ||
+        (rc = write_checksums(&w, j->now_ms)) < 0 || (rc = st_index_exec(side, "COMMIT")) < 0)
+        goto done;
+done:
+    if (side && sqlite3_close(side) != SQLITE_OK && rc == 0)
+        rc = st_error_set(RESONA_EIO, "closing %s failed", j->path);
+    if (rc < 0) {
+        j->msg = strdup(st_error_message());
+        j->rc = rc;
+    }
+    return NULL;
+}
+
+/* 1 when the job runs; 0 when it could not start (the caller writes inline). */
+static int sums_start(sums_job *j, sqlite3 *db, st_graph *g, int64_t now_ms)
+{
+    memset(j, 0, sizeof(*j));
+    const char *main_path = sqlite3_db_filename(db, "main");
+    if (!main_path || !*main_path || !checksums_ddl())
+        return 0;
+    size_t n = strlen(main_path) + sizeof("-sums");
+    j->path = malloc(n);
+    if (!j->path)
+        return 0;
+    snprintf(j->path, n, "%s-sums", main_path);
+    j->g = g;
+    j->now_ms = now_ms;
+    if (pthread_create(&j->thread, NULL, sums_main, j) != 0) {
+        free(j->path);
+        j->path = NULL;
+        return 0;
+    }
+    return 1;
+}
+
+static void sums_cleanup(sums_job *j)
+{
+    unlink(j->path);
+    free(j->path);
+    free(j->msg);
+    j->path = j->msg = NULL;
+}
+
+/* Wait for the job and copy its table into main.node_checksums. */
+static int sums_finish(sums_job *j, sqlite3 *db)
+{
+    pthread_join(j->thread, NULL);
+    int rc = j->rc;
+    if (rc < 0) {
+        rc = st_error_set(rc, "%s", j->msg ? j->msg : "writing node_checksums failed");
+        goto done;
+    }
+    char *sql = sqlite3_mprintf("ATTACH DATABASE %Q AS sums", j->path);
+    if (!sql) {
+        rc = st_error_set(RESONA_ENOMEM, "out of memory");
+        goto done;
+    }
+    rc = st_index_exec(db, sql);
+    sqlite3_free(sql);
+    if (rc < 0)
+        goto done;
+    /* detached by st_index_after_commit: DETACH is refused inside the
+     * transaction; the file itself is unlinked now (the connection keeps it
+     * open until then) */
+    rc = st_index_exec(db, "INSERT INTO main.node_checksums SELECT * FROM sums.node_checksums");
+done:
+    sums_cleanup(j);
+    return rc;
+}
+
+/* After a failure elsewhere: stop the job early and remove its file. */
+static void sums_abandon(sums_job *j)
+{
+    atomic_store(&j->cancel, 1);
+    pthread_join(j->thread, NULL);
+    sums_cleanup(j);
 }
 
 /* ---- supertags, fields, references, tag applications (4.2) -------------- */
@@ -634,13 +768,61 @@ static load_step step_after(const char *ddl)
     return L_NONE;
 }
 
+/*
+ * CREATE INDEX sorts its keys with SQLite's external sorter, which cuts the
+ * input into runs of the page cache's size and, with PRAGMA threads, sorts
+ * each run on a helper thread while the table scan goes on. With the large
+ * cache the inserts want, the whole index is one run sorted at the end on
+ * one core; a 2 MiB cache while indexes are built overlaps scan and sort
+ * (measured: the four nodes indexes of a 100k-node export in ~0.6 s
+ * instead of ~0.85 s). The cache goes back to its size for the inserts.
+ */
+#define INDEX_CACHE_KIB 2048
+
+static int set_cache(sqlite3 *db, int kib)
+{
+    char sql[64];
+    snprintf(sql, sizeof(sql), "PRAGMA cache_size=-%d", kib);
+    return st_index_exec(db, sql);
+}
+
+static int current_cache_kib(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    int kib = 0;
+    if (sqlite3_prepare_v2(db, "PRAGMA cache_size", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        sqlite3_int64 v = sqlite3_column_int64(st, 0);
+        /* negative: KiB; positive: pages of 4 KiB (our page size) */
+        kib = v < 0 ? (int)-v : (int)(v * 4);
+    }
+    sqlite3_finalize(st);
+    return kib;
+}
+
+int st_index_after_commit(sqlite3 *db)
+{
+    if (!sqlite3_db_filename(db, "sums"))
+        return 0;
+    return st_index_exec(db, "DETACH DATABASE sums");
+}
+
 int st_index_write(sqlite3 *db, st_graph *g, const char *export_name, int64_t now_ms,
                    const st_symtab *exclusions, int old_attached, st_index_counts *counts)
 {
     writer w = {db, g, exclusions, counts};
     memset(counts, 0, sizeof(*counts));
     int rc = 0;
+    int insert_kib = current_cache_kib(db), small = 0;
+    sums_job sums;
+    int sums_running = sums_start(&sums, db, g, now_ms);
     for (const char *const *ddl = st_index_schema_sql; *ddl && rc == 0; ddl++) {
+        int is_index = strncmp(*ddl, "CREATE INDEX ", 13) == 0;
+        if (insert_kib > INDEX_CACHE_KIB && is_index != small) {
+            if ((rc = set_cache(db, is_index ? INDEX_CACHE_KIB : insert_kib)) < 0)
+                break;
+            small = is_index;
+        }
         if ((rc = st_index_exec(db, *ddl)) < 0)
             break;
         switch (step_after(*ddl)) {
@@ -651,7 +833,12 @@ int st_index_write(sqlite3 *db, st_graph *g, const char *export_name, int64_t no
             rc = write_graph_tables(&w);
             break;
         case L_CHECKSUMS:
-            rc = write_checksums(&w, now_ms);
+            if (sums_running) {
+                sums_running = 0;
+                rc = sums_finish(&sums, db);
+            } else {
+                rc = write_checksums(&w, now_ms);
+            }
             break;
         case L_FIELD_VALUES:
             rc = write_field_values(&w);
@@ -672,6 +859,8 @@ int st_index_write(sqlite3 *db, st_graph *g, const char *export_name, int64_t no
     }
     if (rc < 0)
         goto done;
+    if (small && (rc = set_cache(db, insert_kib)) < 0)
+        goto done;
     if ((rc = st_index__write_supertag_metadata(&w)) < 0 ||
         (rc = st_index__write_system_field_sources(&w)) < 0 ||
         (rc = st_index__write_explicit_types(&w)) < 0 ||
@@ -690,5 +879,7 @@ int st_index_write(sqlite3 *db, st_graph *g, const char *export_name, int64_t no
     rc = st_index__step(&w, md, "writing sync_metadata");
     sqlite3_finalize(md);
 done:
+    if (sums_running)
+        sums_abandon(&sums);
     return rc;
 }

@@ -32,9 +32,16 @@ typedef struct st_index_counts {
  * attached as "old" and its field_exclusions rows are carried over.
  * RESONA_EIO with SQLite's message, or RESONA_EINTERRUPTED when a progress
  * handler stopped SQLite.
+ *
+ * node_checksums is written on a second thread into a side database
+ * ("<main file>-sums", unlinked once copied) that stays attached as "sums"
+ * until the caller's COMMIT; call st_index_after_commit then.
  */
 int st_index_write(sqlite3 *db, st_graph *g, const char *export_name, int64_t now_ms,
                    const st_symtab *exclusions, int old_attached, st_index_counts *counts);
+
+/** After the COMMIT of st_index_write's transaction: detach its side database. */
+int st_index_after_commit(sqlite3 *db);
 
 /** Run one SQL text, mapping failure to RESONA_EIO with the SQLite message. */
 int st_index_exec(sqlite3 *db, const char *sql);

@@ -170,6 +170,11 @@ void jt_builder_free(jt_builder *b)
     free(b);
 }
 
+void jt_builder_set_arena(jt_builder *b, jt_arena *arena)
+{
+    b->arena = arena;
+}
+
 void jt_builder_reset(jt_builder *b)
 {
     b->depth = 0;

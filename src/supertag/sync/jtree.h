@@ -89,6 +89,8 @@ jt_builder *jt_builder_new(jt_arena *arena, int max_depth);
 void jt_builder_free(jt_builder *b);
 /** Start a new value (forget any partial state). */
 void jt_builder_reset(jt_builder *b);
+/** Build the next values in `arena` (borrowed); call between values only. */
+void jt_builder_set_arena(jt_builder *b, jt_arena *arena);
 
 /*
  * Feed events. Each returns 0, or -1 on out-of-memory / over the arena cap,

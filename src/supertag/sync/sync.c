@@ -5,6 +5,8 @@
 #include "sync/sync.h"
 
 #include "st_error.h"
+#include "sync/readgraph.h"
+#include "sync/writeback.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -15,19 +17,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-typedef struct read_ctx {
-    st_graph *g;
-    volatile sig_atomic_t *stop;
-} read_ctx;
-
-static int on_doc(const st_export_doc *doc, void *payload)
-{
-    read_ctx *c = payload;
-    if (c->stop && *c->stop)
-        return st_error_set(RESONA_EINTERRUPTED, "sync interrupted");
-    return st_graph_add_doc(doc, c->g);
-}
 
 static double now_seconds(void)
 {
@@ -217,6 +206,7 @@ static int build(const st_sync_opts *o, st_graph *g, const char *tmp_path, st_sy
     sqlite3 *db = NULL;
     st_symtab excl;
     memset(&excl, 0, sizeof(excl));
+    st_writeback *wb = NULL;
     int rc = 0;
     unlink(tmp_path);
     if (sqlite3_open_v2(tmp_path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
@@ -227,6 +217,8 @@ static int build(const st_sync_opts *o, st_graph *g, const char *tmp_path, st_sy
     }
     if (o->stop)
         sqlite3_progress_handler(db, 10000, progress_stop, (void *)o->stop);
+    /* the file exists once opened; the disk starts on it while we compute */
+    wb = st_writeback_start(tmp_path, 40);
     /* Page cache: enough for the random-access index B-trees (~160 bytes a
      * node), bounded; the table pages themselves are written once, in order. */
     int cache_mb = o->cache_mb;
@@ -252,13 +244,14 @@ static int build(const st_sync_opts *o, st_graph *g, const char *tmp_path, st_sy
     }
     if ((rc = st_index_write(db, g, base_of(o->export_path), now, excl.count ? &excl : NULL,
                              attached, &res->counts)) < 0 ||
-        (rc = st_index_exec(db, "COMMIT")) < 0 ||
+        (rc = st_index_exec(db, "COMMIT")) < 0 || (rc = st_index_after_commit(db)) < 0 ||
         (attached && (rc = st_index_exec(db, "DETACH DATABASE old")) < 0) ||
         (rc = st_index_exec(db, "PRAGMA journal_mode=DELETE")) < 0)
         goto done;
 done:
     if (db && sqlite3_close(db) != SQLITE_OK && rc == 0)
         rc = st_error_set(RESONA_EIO, "closing %s failed", tmp_path);
+    st_writeback_stop(wb);
     st_symtab_free(&excl);
     return rc;
 }
@@ -282,9 +275,8 @@ int st_sync_run(const st_sync_opts *o, st_sync_result *res)
         goto done;
     graph_ok = 1;
     double t0 = now_seconds();
-    read_ctx rctx = {&g, o->stop};
     st_export_info info;
-    if ((rc = st_export_read_file(o->export_path, &o->parse, on_doc, &rctx, &info)) < 0 ||
+    if ((rc = st_sync_read_graph(o->export_path, &o->parse, &g, o->stop, 2, &info)) < 0 ||
         (rc = st_graph_resolve(&g)) < 0)
         goto done;
     res->docs = info.doc_count;
