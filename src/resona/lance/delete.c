@@ -142,6 +142,7 @@ int resona_table_delete(resona_table *t, const char *column, const char *const *
 {
     if (deleted_out)
         *deleted_out = 0;
+    t->last_commit = 0;
     int rc = resona__table_check_writable(t);
     if (rc < 0)
         return rc;
