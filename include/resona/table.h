@@ -303,7 +303,8 @@ RESONA_EXTERN void resona_scan_free(resona_scan *scan);
  * otherwise, as lance does), drops fragments that become empty, and commits
  * ONE version (a Delete transaction) — or nothing when no row matches.
  * Retries on commit conflicts (re-evaluating the delete). *deleted_out (may
- * be NULL) receives the number of rows deleted.
+ * be NULL) receives the number of rows deleted (also when the version was
+ * committed and the call then failed: see resona_table_last_commit).
  */
 RESONA_EXTERN int resona_table_delete(resona_table *table, const char *column,
                                       const char *const *values, size_t count,

@@ -341,6 +341,7 @@ static void test_failure_after_commit(void **state)
     assert_int_equal(resona_table_refresh(t), 0);
     resona__table_fail_after_commit(1);
     assert_int_equal(resona_table_delete(t, "id", ids, 2, &n), RESONA_EIO);
+    assert_int_equal(n, 2); /* they are deleted */
     assert_int_equal(resona_table_last_commit(t), 4);
     assert_int_equal(resona_table_refresh(t), 0);
     assert_int_equal(resona_table_delete(t, "id", ids, 2, &n), 0);

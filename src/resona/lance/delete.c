@@ -254,7 +254,7 @@ int resona_table_delete(resona_table *t, const char *column, const char *const *
         }
         rc = resona__manifest_commit(t, &next, &txn, t->index_raw, t->index_len);
         if (t->committed) { /* linked: keep its deletion files, even if the reload failed */
-            if (deleted_out && rc == 0)
+            if (deleted_out) /* also when only the reload failed: they are deleted */
                 *deleted_out = total;
             plan_free(&p, nf, 1);
             break;

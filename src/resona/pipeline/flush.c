@@ -55,10 +55,28 @@
 #include <time.h>
 
 static atomic_int inject_failures;
+static atomic_int inject_delay_ms;
+static atomic_int flushing;
+static atomic_long failed_attempts;
 
 void resona__pipeline_fail_flushes(int n)
 {
     atomic_store(&inject_failures, n);
+}
+
+void resona__pipeline_slow_flushes(int ms)
+{
+    atomic_store(&inject_delay_ms, ms);
+}
+
+int resona__pipeline_flushing(void)
+{
+    return atomic_load(&flushing);
+}
+
+long resona__pipeline_failed_attempts(void)
+{
+    return atomic_load(&failed_attempts);
 }
 
 double resona__run_now(void)
@@ -163,6 +181,9 @@ static int ensure_table(resona_run *r)
 static int job_once(resona_run *r, resona_flush_job *job)
 {
     int rc;
+    int delay = atomic_load(&inject_delay_ms);
+    if (delay > 0)
+        sleep_ms(delay);
     if (atomic_load(&inject_failures) > 0) {
         atomic_fetch_sub(&inject_failures, 1);
         return resona__error_set(RESONA_EIO, "injected flush failure (test hook)");
@@ -219,6 +240,7 @@ static void job_run(resona_run *r, resona_flush_job *job)
         if (rc == 0)
             break;
         job->failures++;
+        atomic_fetch_add(&failed_attempts, 1);
         snprintf(job->message, sizeof(job->message), "%s", resona_error_message());
         (void)resona_table_refresh(r->table); /* reload the latest version before retrying */
         if (a + 1 < attempts)
@@ -237,7 +259,9 @@ static void *writer_main(void *arg)
         if (r->w.state != RESONA_W_BUSY)
             break; /* quit */
         pthread_mutex_unlock(&r->w.mu);
+        atomic_fetch_add(&flushing, 1);
         job_run(r, &r->job);
+        atomic_fetch_sub(&flushing, 1);
         pthread_mutex_lock(&r->w.mu);
         r->w.state = RESONA_W_DONE;
         pthread_cond_broadcast(&r->w.cv);

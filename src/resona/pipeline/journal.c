@@ -496,25 +496,31 @@ int resona__journal_recover(resona_journal *j, resona_journal_row_fn fn, void *p
     return rc;
 }
 
-static void seg_close(jseg *g, int empty_pending)
+/* Close a segment; remove its file when asked and it holds no record.
+ * Returns 1 when the file was removed (or never opened). */
+static int seg_close(jseg *g, int may_remove)
 {
+    int removed = g->fd < 0;
     if (g->fd >= 0) {
         struct stat st;
-        if (g->path && g->records == 0 && empty_pending && fstat(g->fd, &st) == 0 &&
-            st.st_size <= JOURNAL_HEADER)
-            (void)unlink(g->path); /* empty: nothing to recover, leave no litter */
+        if (may_remove && g->path && g->records == 0 && fstat(g->fd, &st) == 0 &&
+            st.st_size <= JOURNAL_HEADER && unlink(g->path) == 0)
+            removed = 1; /* empty: nothing to recover, leave no litter */
         close(g->fd);
     }
     resona__free(g->path);
+    return removed;
 }
 
 void resona__journal_close(resona_journal *j)
 {
     if (!j)
         return;
-    /* The second file first: the first one's lock covers it until the end. */
-    seg_close(&j->seg[1], j->cur != 1 || j->pending.len == 0);
-    seg_close(&j->seg[0], j->cur != 0 || j->pending.len == 0);
+    /* The second file first: the first one's lock covers it until the end,
+     * and the first one stays (as the journal's name) while the second
+     * holds rows. */
+    int gone1 = seg_close(&j->seg[1], j->cur != 1 || j->pending.len == 0);
+    seg_close(&j->seg[0], gone1 && (j->cur != 0 || j->pending.len == 0));
     resona__buf_free(&j->pending);
     resona__free(j);
 }

@@ -156,4 +156,13 @@ void resona__run_progress(resona_run *r, int final);
 /** Test hook: make the next n flush attempts fail with RESONA_EIO. */
 void resona__pipeline_fail_flushes(int n);
 
+/** Test hook: every flush attempt first sleeps ms milliseconds (0 = off). */
+void resona__pipeline_slow_flushes(int ms);
+
+/** Test hook: flushes running on a writer thread right now (0 or 1 per run). */
+int resona__pipeline_flushing(void);
+
+/** Test hook: flush attempts that failed since the process started. */
+long resona__pipeline_failed_attempts(void);
+
 #endif
