@@ -619,7 +619,7 @@ static void test_kill9_then_journal_recovery(void **state)
 /* ---- the writer thread ------------------------------------------------------------ */
 
 typedef struct stop_probe {
-    int stopped;             /* stop requested while a flush ran in the background */
+    int stopped; /* stop requested while a flush ran in the background */
     uint64_t generated, persisted;
 } stop_probe;
 

@@ -616,9 +616,9 @@ int resona__manifest_commit(resona_table *t, Lt__Manifest *next, Lt__Transaction
     unlink(tmp_path);
     if (atomic_load(&fail_after_commit) > 0) {
         atomic_fetch_sub(&fail_after_commit, 1);
-        rc = resona__error_set(RESONA_EIO, "%s: injected failure after committing version %" PRIu64
-                                           " (test hook)",
-                               t->path, newv);
+        rc = resona__error_set(
+            RESONA_EIO, "%s: injected failure after committing version %" PRIu64 " (test hook)",
+            t->path, newv);
         goto done;
     }
     if ((rc = resona__io_fsync_dir(vdir)) < 0)

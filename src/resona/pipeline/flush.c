@@ -335,13 +335,15 @@ static int collect(resona_run *r)
     r->c.commits += job->commits;
     r->deleted += job->deleted;
     if (job->failures > 0 && job->rc == 0)
-        RESONA_LOG(RESONA_LOG_WARN, "flush of %zu rows to %s: %llu failed attempts before it "
-                                    "committed (last: %s)",
+        RESONA_LOG(RESONA_LOG_WARN,
+                   "flush of %zu rows to %s: %llu failed attempts before it "
+                   "committed (last: %s)",
                    job->buf.rows, r->opt.table_path, (unsigned long long)job->failures,
                    job->message);
     if (job->late_commits > 0)
-        RESONA_LOG(RESONA_LOG_WARN, "flush of %zu rows to %s: a commit was made but its call then "
-                                    "failed; counted as committed, not repeated",
+        RESONA_LOG(RESONA_LOG_WARN,
+                   "flush of %zu rows to %s: a commit was made but its call then "
+                   "failed; counted as committed, not repeated",
                    job->buf.rows, r->opt.table_path);
     job->failures = job->commits = job->deleted = job->late_commits = 0;
     if (job->rc < 0) {

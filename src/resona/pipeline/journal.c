@@ -31,8 +31,8 @@ typedef struct jseg {
 } jseg;
 
 struct resona_journal {
-    jseg seg[2]; /* [0] = <table>.lance.journal (locked), [1] = <table>.lance.journal.1 */
-    int cur;     /* the segment rows are added to */
+    jseg seg[2];        /* [0] = <table>.lance.journal (locked), [1] = <table>.lance.journal.1 */
+    int cur;            /* the segment rows are added to */
     resona_buf pending; /* encoded records of seg[cur] not yet written */
 };
 

@@ -38,11 +38,12 @@
  * appends does not wait for it (a power cut then loses model work, never a
  * table row). After a flush commits, its segment is truncated to its header.
  *
- * Recovery reads both segments (the first, then the second: a row in both
+ * Recovery reads both segments (the first, then the second: an id in both
  * cannot happen, as a run submits an id once and empties both segments
- * after committing what it recovered), each until the end or until the first record that is
- * short or fails its CRC (a torn tail from a crash mid-write); the tail is
- * cut off. Recovered rows are committed as upserts (delete their ids, then
+ * after committing what it recovered), each until the end or until the
+ * first record that is short or fails its CRC (a torn tail from a crash
+ * mid-write); the tail is cut off. (A build older than the second file
+ * recovers only the first one.) Recovered rows are committed as upserts (delete their ids, then
  * append), which is idempotent: a crash after a commit and before the
  * truncation only makes the next run commit the same rows again.
  *

@@ -553,7 +553,7 @@ static int validate(resona_run *r, const resona_pipeline_options *o)
 int resona_pipeline_run(const resona_pipeline_options *options, resona_pipeline_next_fn next,
                         void *next_payload, resona_pipeline_result *result)
 {
-    int rc = 0, pull_rc = 0, interrupted = 0, embed_failed = 0;
+    int rc = 0, pull_rc = 0, interrupted = 0, embed_failed = 0, wrc;
     char *jpath = NULL;
     recovered rec = {0};
     resona_run *r = resona__calloc(1, sizeof(*r));
@@ -690,11 +690,9 @@ int resona_pipeline_run(const resona_pipeline_options *options, resona_pipeline_
                                "the next run",
                                (unsigned long long)r->c.persisted);
 done:
-    {
-        int wrc = resona__run_writer_stop(r); /* a flush still running is finished and counted */
-        if (wrc < 0 && rc == 0)
-            rc = wrc;
-    }
+    /* A flush still running is finished and counted. */
+    if ((wrc = resona__run_writer_stop(r)) < 0 && rc == 0)
+        rc = wrc;
     if (r->journal && resona__run_rows_held(r) > 0)
         (void)resona__journal_sync(r->journal); /* rows kept for the next run */
     r->c.buffered = resona__run_rows_held(r);

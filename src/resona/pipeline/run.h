@@ -46,10 +46,10 @@ enum {
  * reads only job.buf.rows. */
 typedef struct resona_flush_job {
     resona_rowbuf buf;
-    int seg;             /* journal segment of the rows; -1 = none or every segment */
-    const char **del;    /* ids to delete (borrowed from the known index's arena) */
+    int seg;          /* journal segment of the rows; -1 = none or every segment */
+    const char **del; /* ids to delete (borrowed from the known index's arena) */
     size_t del_count, del_cap;
-    int delete_done;     /* the delete is committed: a retry must not repeat it */
+    int delete_done; /* the delete is committed: a retry must not repeat it */
     /* outcome of the last run of the job (writer side) */
     int rc;
     char message[1024];
