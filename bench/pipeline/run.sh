@@ -19,7 +19,9 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/bench-pipeline.XXXXXX")
 trap 'fake_stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 
 busy() { # model time of the embedding requests in a fake-ollama log, the idle time between
-         # them, and how much of it is in gaps of 50 ms or more (stalls such as a flush)
+         # them, how much of it is in gaps of 50 ms or more (stalls such as a flush), and the
+         # longest gaps with the index of the request after them (a flush every
+         # store_batch / texts-per-request requests: 5000 / 32 = 156.25)
   python3 -c '
 import json,sys
 reqs=[r for r in map(json.loads, open(sys.argv[1])) if r["n"]>0]
@@ -27,8 +29,9 @@ busy=sum(r["end_ms"]-r["start_ms"] for r in reqs)/1000
 gaps=[max(0.0, reqs[i+1]["start_ms"]-reqs[i]["end_ms"]) for i in range(len(reqs)-1)]
 idle=sum(gaps)/1000
 long=[g for g in gaps if g>=50]
-top=",".join("%.0f" % g for g in sorted(gaps, reverse=True)[:5])
-print("%.3f server_idle_between_requests_s=%.3f idle_in_gaps_over_50ms_s=%.3f (%d gaps; longest ms: %s)"
+top=",".join("%.0f@%d" % (gaps[i], i + 1)
+             for i in sorted(range(len(gaps)), key=lambda i: -gaps[i])[:5])
+print("%.3f server_idle_between_requests_s=%.3f idle_in_gaps_over_50ms_s=%.3f (%d gaps; longest ms@before request: %s)"
       % (busy, idle, sum(long)/1000, len(long), top))' "$1"
 }
 
