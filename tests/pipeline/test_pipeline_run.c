@@ -706,7 +706,8 @@ static void test_background_flush_io_failure_retried(void **state)
     env_start(&e, "--dim 8 --latency-ms 20");
     resona_embedder *em = embedder(&e, "bge-m3", 4);
     items it;
-    items_make(&it, 60, "text", 0);
+    items_make(&it, 110, "text", 0); /* 100 new ones: >= 500 ms of requests after the
+                                        failure, for the callback to repair the table */
     items first = it;
     first.count = 10;
     resona_pipeline_result res;
@@ -731,14 +732,14 @@ static void test_background_flush_io_failure_retried(void **state)
     assert_true(res.sample_count >= 1);
     assert_non_null(strstr(res.samples[0], "flush of 10 rows"));
     assert_int_equal(res.counters.skipped, 10);
-    assert_int_equal(res.counters.persisted, 50);
+    assert_int_equal(res.counters.persisted, 100);
     assert_int_equal(res.counters.buffered, 0);
     table_rows t;
     read_table(e.table, &t);
-    assert_int_equal(t.rows, 60);
+    assert_int_equal(t.rows, 110);
     assert_int_equal(t.duplicates, 0);
     table_rows_free(&t);
-    assert_int_equal(logged_inputs(&e, NULL), 60);
+    assert_int_equal(logged_inputs(&e, NULL), 110);
     assert_false(journal_exists(e.table));
     free(f.txn_dir);
     free(f.txn_keep);
