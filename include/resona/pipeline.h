@@ -8,8 +8,9 @@
  *                                       stored text_hash (and model) of the base id
  *     -> chunking                       long texts become rows "id#0", "id#1", ...
  *     -> the embedder                   batched, pipelined requests (resona/embed.h)
- *     -> buffer (+ journal on disk)     bounded by store_batch_size
- *     -> one flush                      delete the replaced rows, append the new ones
+ *     -> buffer (+ journal on disk)     store_batch_size rows
+ *     -> one flush                      delete the replaced rows, append the new ones,
+ *                                       on a writer thread while the next buffer fills
  *
  * The table has the original supertag/resona layout, column for column, so
  * that the original tool (LanceDB JS 0.13) and current LanceDB read our rows:
@@ -18,25 +19,40 @@
  *   metadata utf8 | created_at float64 | updated_at float64 |
  *   vector fixed_size_list<float32, dim>          (every column nullable)
  *
+ * Flushes overlap with embedding. A full buffer is handed to a writer
+ * thread of the run, which commits it (delete + append, fsyncs, manifest)
+ * while the next buffer fills, so the embedder keeps the model busy. At most
+ * two buffers exist, the one being committed and the one filling, and
+ * together they hold at most max_buffer_rows rows: by default 2 x
+ * store_batch_size (the CLI's 2 x --lance-batch-size). When the bound is
+ * reached the run waits for the commit. Buffers are committed in the order
+ * they filled; `persisted` grows only after a commit.
+ *
  * Memory. The pipeline never holds all texts: it pulls one item at a time,
  * keeps the texts of requests in flight (bounded by the embedder's window)
  * and at most max_buffer_rows rows (vector + chunk text + metadata) in its
- * buffer (about 4 x dim bytes per row: 20 MB for 5,000 rows of 1024-d).
+ * two buffers (about 4 x dim bytes per row: 20 MB per 5,000 rows of 1024-d,
+ * 40 MB for the default bound).
  * What grows with the table is the index of existing rows built by change
  * detection: one entry per base id (its id, binary hash and flags; about
  * 100-200 bytes), i.e. ~150 MB at 1M nodes; items new to the table get an
  * entry too (to refuse an id submitted twice).
  *
  * Nothing computed is lost. Every row the model returns is written to a
- * journal file next to the table (`<table>.lance.journal`, a name LanceDB
- * does not list as a table) before it is counted as generated, and the
- * journal is emptied only after the rows are committed. A run starts by
- * committing what an earlier, killed run left in the journal. A flush that
- * fails is retried; its rows stay in memory and in the journal.
+ * journal next to the table (`<table>.lance.journal` and, for the second
+ * buffer, `<table>.lance.journal.1`: names LanceDB does not list as tables)
+ * before it is counted as generated, and a buffer's journal file is emptied
+ * only after its rows are committed. A run starts by committing what an
+ * earlier, killed run left in the journal. A flush that fails is retried;
+ * its rows stay in memory and in the journal. A commit that was made although
+ * its call failed afterwards (e.g. reloading the table) is recognised
+ * (resona_table_last_commit) and never repeated, so no row is appended twice.
  *
  * Thread safety: one run per table at a time (enforced with a lock on the
  * journal). resona_pipeline_stop() may be called from any thread and from a
- * signal handler.
+ * signal handler. A run starts one writer thread of its own and joins it
+ * before it returns; callbacks are called from the thread that runs the
+ * pipeline, never from the writer.
  */
 #ifndef RESONA_PIPELINE_H
 #define RESONA_PIPELINE_H
@@ -75,7 +91,7 @@ typedef struct resona_pipeline_progress {
     uint64_t to_embed;  /**< items that need embedding (so far) */
     uint64_t generated; /**< vectors returned by the model (rows: chunks count one each) */
     uint64_t persisted; /**< rows committed to the table (journal recovery included) */
-    uint64_t buffered;  /**< rows generated, waiting for the next flush */
+    uint64_t buffered;  /**< rows generated, not committed yet (being committed or filling) */
     uint64_t errors;    /**< inputs (chunks) that failed: provider errors, bad items */
     uint64_t items_done; /**< items whose vectors were all generated */
     uint64_t commits;    /**< table versions committed (appends + deletes) */
@@ -105,9 +121,12 @@ typedef struct resona_pipeline_options {
     uint32_t dimensions;
     /** Rows per flush (one append commit each). Default 5000. Minimum 1. */
     size_t store_batch_size;
-    /** Hard cap on buffered rows while flushes fail; 0 = 2 x store_batch_size.
-     *  When reached with a failing table, the run stops with that error and the
-     *  rows stay in the journal for the next run. */
+    /** Hard cap on the rows held in memory: the buffer being committed plus
+     *  the one filling; 0 = 2 x store_batch_size (minimum store_batch_size,
+     *  which leaves no room to fill a buffer during a commit). Reaching it
+     *  makes the run wait for the commit; reached with a failing table, the
+     *  run stops with that error and the rows stay in the journal for the
+     *  next run. */
     size_t max_buffer_rows;
     /** Re-embed every item, even unchanged ones (rows are still replaced, never duplicated). */
     int force_all;
@@ -126,7 +145,8 @@ typedef struct resona_pipeline_options {
      *  and at the end of a run that leaves rows in it. */
     int journal_fsync;
     /** Flush attempts before a flush counts as failed (default 3), with a
-     *  short backoff between attempts. */
+     *  short backoff between attempts. A failed flush keeps its rows and is
+     *  tried again when the next buffer is full, and finally at the end. */
     int flush_attempts;
     /** Items expected, for the percentage and the ETA (0 = unknown). */
     uint64_t total_items;

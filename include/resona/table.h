@@ -165,6 +165,19 @@ RESONA_EXTERN void resona_table_free(resona_table *table);
 /** The version the handle is at. */
 RESONA_EXTERN uint64_t resona_table_version(const resona_table *table);
 
+/**
+ * The version that the last write call on this handle (resona_table_append,
+ * resona_table_delete, resona_table_compact) committed, or 0 when it
+ * committed nothing. It is set as soon as the new version's manifest is
+ * linked, so it also answers for a call that then returned an error (fsync
+ * of _versions/ or reloading the handle failed; the handle then stays at the
+ * version before): a non-zero value means the change IS in the table and
+ * must not be made again. Use it before retrying a failed append, so that
+ * the rows are never appended twice. Each write call resets it when it
+ * starts. Not thread-safe with a write on the same handle.
+ */
+RESONA_EXTERN uint64_t resona_table_last_commit(const resona_table *table);
+
 /** The table directory (borrowed, lives as long as the handle). */
 RESONA_EXTERN const char *resona_table_path(const resona_table *table);
 
@@ -221,7 +234,8 @@ typedef struct resona_append_options {
  * A batch of 0 rows commits nothing and returns 0. opts may be NULL.
  * In the rare case that the version was committed but reloading the handle
  * then failed (e.g. RESONA_ENOMEM), the error is returned although the rows
- * are in the table: refresh and check before retrying.
+ * are in the table: resona_table_last_commit() then returns the new version,
+ * so check it before retrying (a retry would append the rows twice).
  */
 RESONA_EXTERN int resona_table_append(resona_table *table, const resona_batch *batch,
                                       const resona_append_options *opts);
@@ -293,7 +307,8 @@ RESONA_EXTERN void resona_scan_free(resona_scan *scan);
  * otherwise, as lance does), drops fragments that become empty, and commits
  * ONE version (a Delete transaction) — or nothing when no row matches.
  * Retries on commit conflicts (re-evaluating the delete). *deleted_out (may
- * be NULL) receives the number of rows deleted.
+ * be NULL) receives the number of rows deleted (also when the version was
+ * committed and the call then failed: see resona_table_last_commit).
  */
 RESONA_EXTERN int resona_table_delete(resona_table *table, const char *column,
                                       const char *const *values, size_t count,

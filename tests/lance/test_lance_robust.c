@@ -7,7 +7,10 @@
  *     cleanly (~150 truncations and ~150 byte flips spread over each file,
  *     under ASan in CI; the fuzz targets go further);
  *   - data file paths that escape the table and missing data files are
- *     reported naming the file.
+ *     reported naming the file;
+ *   - an append or delete whose version is linked but whose call then fails
+ *     (test hook) reports the version in resona_table_last_commit(), so a
+ *     caller can tell "committed" from "not committed".
  */
 #include "support.h"
 
@@ -298,6 +301,68 @@ static void test_corrupt_inputs(void **state)
     free(dir);
 }
 
+/* A commit that fails after its version is linked: the call returns the
+ * error, the handle stays at the old version, and resona_table_last_commit
+ * names the version that IS in the table. Successful and empty calls, and a
+ * call that fails before linking, report what they did. */
+static uint64_t live_rows(resona_table *t)
+{
+    resona_table_stats st;
+    assert_int_equal(resona_table_stats_get(t, &st), 0);
+    return st.rows;
+}
+
+static void test_failure_after_commit(void **state)
+{
+    (void)state;
+    char *dir = ts_tmpdir("lance-aftercommit");
+    char *path = ts_path(dir, "t.lance");
+    resona_table *t = make_table(path, 4);
+    assert_int_equal(resona_table_version(t), 1);
+    assert_int_equal(append_rows(t, 0, 10, 4), 0);
+    assert_int_equal(resona_table_last_commit(t), 2);
+    assert_int_equal(append_rows(t, 10, 0, 4), 0); /* 0 rows: nothing committed */
+    assert_int_equal(resona_table_last_commit(t), 0);
+
+    resona__table_fail_after_commit(1);
+    assert_int_equal(append_rows(t, 10, 5, 4), RESONA_EIO);
+    assert_non_null(strstr(resona_error_message(), "injected failure after committing version 3"));
+    assert_int_equal(resona_table_last_commit(t), 3); /* committed although it failed */
+    assert_int_equal(resona_table_version(t), 2);     /* the handle was not moved */
+    resona_table *o = NULL;
+    assert_int_equal(resona_table_open(path, NULL, &o), 0);
+    assert_int_equal(resona_table_version(o), 3);
+    assert_int_equal(live_rows(o), 15);
+    resona_table_free(o);
+
+    /* a delete that fails the same way, and one that then finds nothing */
+    const char *ids[2] = {"id1", "id12"};
+    uint64_t n = 0;
+    assert_int_equal(resona_table_refresh(t), 0);
+    resona__table_fail_after_commit(1);
+    assert_int_equal(resona_table_delete(t, "id", ids, 2, &n), RESONA_EIO);
+    assert_int_equal(n, 2); /* they are deleted */
+    assert_int_equal(resona_table_last_commit(t), 4);
+    assert_int_equal(resona_table_refresh(t), 0);
+    assert_int_equal(resona_table_delete(t, "id", ids, 2, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(resona_table_last_commit(t), 0);
+
+    /* a failure before linking: nothing committed */
+    resona__table_fail_after_commit(0);
+    lt_batch b;
+    lt_batch_make(&b, 100, 3, 4);
+    b.cols[1].name = "no_such_column";
+    assert_int_equal(resona_table_append(t, &b.batch, NULL), RESONA_EINVALID);
+    lt_batch_free(&b);
+    assert_int_equal(resona_table_last_commit(t), 0);
+    assert_int_equal(live_rows(t), 13);
+    resona_table_free(t);
+    ts_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
 int main(void)
 {
     /* fsync is exercised by test_lance_golden; here it would only add minutes
@@ -307,6 +372,7 @@ int main(void)
         cmocka_unit_test(test_two_writers),
         cmocka_unit_test(test_kill9_appends),
         cmocka_unit_test(test_corrupt_inputs),
+        cmocka_unit_test(test_failure_after_commit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -336,6 +336,70 @@ static void test_journal_roundtrip_and_torn_tail(void **state)
     free(dir);
 }
 
+/* Two segments: rows of the buffer being committed stay in the closed
+ * segment, rows of the next buffer go to the other one; emptying one leaves
+ * the other intact; recovery reads both; switching onto a segment that still
+ * holds rows is refused. */
+static void test_journal_segments(void **state)
+{
+    (void)state;
+    char *dir = ts_tmpdir("journal");
+    char *path = ts_path(dir, "t.lance.journal");
+    char *path1 = ts_path(dir, "t.lance.journal.1");
+    resona_journal *j = NULL;
+    collected c = {0};
+    int torn = 0, closed = -1;
+    assert_int_equal(resona__journal_open(path, &j), 0);
+    assert_int_equal(resona__journal_recover(j, collect, &c, &torn), 0);
+    assert_int_equal(resona__journal_segment(j), 0);
+    resona_prow *r = mkrow("a", "alpha", 8, 1);
+    assert_int_equal(resona__journal_add(j, r), 0); /* pending: written by the switch */
+    resona__prow_free(r);
+    assert_int_equal(resona__journal_switch(j, &closed), 0);
+    assert_int_equal(closed, 0);
+    assert_int_equal(resona__journal_segment(j), 1);
+    assert_int_equal(resona__journal_segment_records(j, 0), 1);
+    for (int i = 0; i < 2; i++) {
+        r = mkrow(i ? "c" : "b", "beta", 8, 2);
+        assert_int_equal(resona__journal_add(j, r), 0);
+        resona__prow_free(r);
+    }
+    assert_int_equal(resona__journal_write(j), 0);
+    assert_int_equal(resona__journal_segment_records(j, 1), 2);
+    assert_int_equal(resona__journal_fsync(j, 0), 0);
+    /* segment 0 still holds "a": switching back onto it is refused */
+    assert_int_equal(resona__journal_switch(j, &closed), RESONA_ERROR);
+    assert_int_equal(resona__journal_segment(j), 1);
+    resona__journal_close(j); /* both kept: they hold rows */
+
+    assert_int_equal(resona__journal_open(path, &j), 0);
+    assert_int_equal(resona__journal_recover(j, collect, &c, &torn), 0);
+    assert_int_equal(c.count, 3);
+    assert_string_equal(c.rows[0]->id, "a");
+    assert_string_equal(c.rows[2]->id, "c");
+    collected_free(&c);
+    assert_int_equal(resona__journal_records(j), 3);
+    /* "a" committed: only its segment is emptied */
+    assert_int_equal(resona__journal_reset_segment(j, 0), 0);
+    resona__journal_close(j);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0); /* the lock file stays while .1 holds rows */
+    assert_int_equal(stat(path1, &st), 0);
+    assert_int_equal(resona__journal_open(path, &j), 0);
+    assert_int_equal(resona__journal_recover(j, collect, &c, &torn), 0);
+    assert_int_equal(c.count, 2);
+    assert_string_equal(c.rows[0]->id, "b");
+    collected_free(&c);
+    assert_int_equal(resona__journal_reset(j), 0);
+    resona__journal_close(j);
+    assert_int_equal(stat(path1, &st), -1); /* empty: both removed */
+    assert_int_equal(stat(path, &st), -1);
+    free(path);
+    free(path1);
+    ts_rmtree(dir);
+    free(dir);
+}
+
 static void test_journal_corruption(void **state)
 {
     (void)state;
@@ -405,6 +469,7 @@ int main(void)
         cmocka_unit_test(test_rowbuf),
         cmocka_unit_test(test_crc32c),
         cmocka_unit_test(test_journal_roundtrip_and_torn_tail),
+        cmocka_unit_test(test_journal_segments),
         cmocka_unit_test(test_journal_corruption),
         cmocka_unit_test(test_journal_path),
     };

@@ -2,8 +2,9 @@
  * pipeline/test_pipeline_run.c - the pipeline end to end with real parts:
  * real Lance tables on disk (resona/table.h), the real embedder talking to
  * the fake Ollama server over HTTP, and the server's request log as the
- * witness of what was (re-)embedded. The only fake is the flush-failure
- * hook, where a failure must be injected.
+ * witness of what was (re-)embedded. The only fakes are the test hooks
+ * where a failure or a slow flush must be injected (flush failures, slow
+ * flushes, a commit that fails after its version is linked).
  *
  * Also the child mode of the kill -9 test: `test_pipeline_run --child
  * TABLE URL N` runs the pipeline over N items until it is killed.
@@ -11,6 +12,7 @@
 #include "support.h"
 
 #include "fake_ollama.h"
+#include "lance/table_int.h"
 #include "pipeline/run.h"
 #include "util/alloc.h"
 
@@ -48,6 +50,8 @@ static int teardown(void **state)
         ts_fake_stop(running_fake);
     running_fake = NULL;
     resona__pipeline_fail_flushes(0);
+    resona__pipeline_slow_flushes(0);
+    resona__table_fail_after_commit(0);
     resona_pipeline_stop_clear();
     return 0;
 }
@@ -245,6 +249,28 @@ static int file_exists(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0;
+}
+
+/* Neither journal segment is left behind. */
+static int journal_exists(const char *table)
+{
+    char *j = resona_pipeline_journal_path(table);
+    char j1[4096];
+    snprintf(j1, sizeof(j1), "%s.1", j);
+    int found = file_exists(j) || file_exists(j1);
+    free(j);
+    return found;
+}
+
+static uint64_t table_live_rows(const char *path)
+{
+    resona_table *t = NULL;
+    if (resona_table_open(path, NULL, &t) < 0)
+        return 0;
+    resona_table_stats st;
+    uint64_t n = resona_table_stats_get(t, &st) == 0 ? st.rows : 0;
+    resona_table_free(t);
+    return n;
 }
 
 static int run(const env *e, resona_embedder *em, const items *it, size_t batch,
@@ -584,6 +610,254 @@ static void test_kill9_then_journal_recovery(void **state)
     assert_int_equal(logged_inputs(&e, NULL), before + (n - res.counters.recovered));
     assert_false(file_exists(jpath));
     free(jpath);
+    resona_pipeline_result_free(&res);
+    items_free(&it);
+    resona_embedder_free(em);
+    env_stop(&e);
+}
+
+/* ---- the writer thread ------------------------------------------------------------ */
+
+typedef struct stop_probe {
+    int stopped; /* stop requested while a flush ran in the background */
+    uint64_t generated, persisted;
+} stop_probe;
+
+static void stop_while_flushing(const resona_pipeline_progress *p, void *payload)
+{
+    stop_probe *s = payload;
+    if (!s->stopped && resona__pipeline_flushing() > 0) {
+        s->stopped = 1;
+        s->generated = p->generated;
+        s->persisted = p->persisted;
+        resona_pipeline_stop();
+    }
+}
+
+/* A stop that arrives while the writer thread commits a buffer: the run
+ * waits for that commit, commits what is still buffered (and the replies in
+ * flight), and returns EINTERRUPTED with nothing lost and the journal gone. */
+static void test_stop_during_background_flush(void **state)
+{
+    (void)state;
+    env e;
+    env_start(&e, "--dim 8 --latency-ms 5");
+    resona_embedder *em = embedder(&e, "bge-m3", 4);
+    items it;
+    items_make(&it, 400, "text", 0);
+    resona__pipeline_slow_flushes(300); /* the first flush is still running at the stop */
+    stop_probe probe = {0};
+    resona_pipeline_options o = RESONA_PIPELINE_OPTIONS_INIT;
+    o.progress = stop_while_flushing;
+    o.progress_payload = &probe;
+    o.progress_interval_s = 0.001;
+    resona_pipeline_stop_clear();
+    resona_pipeline_result res;
+    int rc = run(&e, em, &it, 20, &o, &res);
+    resona__pipeline_slow_flushes(0);
+    resona_pipeline_stop_clear();
+    assert_int_equal(rc, RESONA_EINTERRUPTED);
+    assert_true(probe.stopped);
+    assert_int_equal(probe.persisted, 0); /* the first flush had not committed yet */
+    assert_true(probe.generated >= 20);
+    assert_true(res.counters.generated >= probe.generated);
+    assert_true(res.counters.generated < 400);
+    assert_int_equal(res.counters.persisted, res.counters.generated);
+    assert_int_equal(res.counters.buffered, 0);
+    assert_int_equal(resona__pipeline_flushing(), 0);
+    table_rows t;
+    read_table(e.table, &t);
+    assert_int_equal(t.rows, res.counters.persisted);
+    assert_int_equal(t.duplicates, 0);
+    table_rows_free(&t);
+    assert_false(journal_exists(e.table));
+    resona_pipeline_result_free(&res);
+    items_free(&it);
+    resona_embedder_free(em);
+    env_stop(&e);
+}
+
+typedef struct io_fault {
+    char *txn_dir, *txn_keep;
+    long failures_before;
+    int restored;
+} io_fault;
+
+static void restore_after_failure(const resona_pipeline_progress *p, void *payload)
+{
+    (void)p;
+    io_fault *f = payload;
+    if (!f->restored && resona__pipeline_failed_attempts() > f->failures_before) {
+        assert_int_equal(unlink(f->txn_dir), 0);
+        assert_int_equal(rename(f->txn_keep, f->txn_dir), 0);
+        f->restored = 1;
+    }
+}
+
+/* A real I/O failure in a background flush (the table's _transactions
+ * directory replaced by a file, so the commit cannot write its transaction
+ * file; root is not exempt): the rows are kept, the run goes on embedding,
+ * the flush is retried once the directory is back, and every row is
+ * committed exactly once, nothing embedded twice. */
+static void test_background_flush_io_failure_retried(void **state)
+{
+    (void)state;
+    env e;
+    env_start(&e, "--dim 8 --latency-ms 20");
+    resona_embedder *em = embedder(&e, "bge-m3", 4);
+    items it;
+    items_make(&it, 110, "text", 0); /* 100 new ones: >= 500 ms of requests after the
+                                        failure, for the callback to repair the table */
+    items first = it;
+    first.count = 10;
+    resona_pipeline_result res;
+    assert_int_equal(run(&e, em, &first, 10, NULL, &res), 0);
+    resona_pipeline_result_free(&res);
+
+    io_fault f = {0};
+    f.txn_dir = ts_path(e.table, "_transactions");
+    f.txn_keep = ts_path(e.dir, "transactions.keep");
+    assert_int_equal(rename(f.txn_dir, f.txn_keep), 0);
+    assert_int_equal(ts_write_file(f.txn_dir, "x", 1), 0);
+    f.failures_before = resona__pipeline_failed_attempts();
+    resona_pipeline_options o = RESONA_PIPELINE_OPTIONS_INIT;
+    o.flush_attempts = 1;
+    o.max_buffer_rows = 100;
+    o.progress = restore_after_failure;
+    o.progress_payload = &f;
+    o.progress_interval_s = 0.001;
+    assert_int_equal(run(&e, em, &it, 10, &o, &res), 0);
+    assert_true(f.restored);
+    assert_true(res.flush_failures >= 1);
+    assert_true(res.sample_count >= 1);
+    assert_non_null(strstr(res.samples[0], "flush of 10 rows"));
+    assert_int_equal(res.counters.skipped, 10);
+    assert_int_equal(res.counters.persisted, 100);
+    assert_int_equal(res.counters.buffered, 0);
+    table_rows t;
+    read_table(e.table, &t);
+    assert_int_equal(t.rows, 110);
+    assert_int_equal(t.duplicates, 0);
+    table_rows_free(&t);
+    assert_int_equal(logged_inputs(&e, NULL), 110);
+    assert_false(journal_exists(e.table));
+    free(f.txn_dir);
+    free(f.txn_keep);
+    resona_pipeline_result_free(&res);
+    items_free(&it);
+    resona_embedder_free(em);
+    env_stop(&e);
+}
+
+/* The delete and then the append of one flush are committed, but each call
+ * fails after its version is linked (as when reloading the handle fails).
+ * The flush sees the commits (resona_table_last_commit) and does not repeat
+ * them: no row twice, the upserts replaced, the commit count exact. */
+static void test_commit_then_failure_no_double_append(void **state)
+{
+    (void)state;
+    env e;
+    env_start(&e, NULL);
+    resona_embedder *em = embedder(&e, "bge-m3", 4);
+    items it, it2;
+    items_make(&it, 10, "text", 0);
+    resona_pipeline_result res;
+    assert_int_equal(run(&e, em, &it, 10, NULL, &res), 0);
+    resona_pipeline_result_free(&res);
+    assert_int_equal(table_version(e.table), 2);
+    items_make(&it2, 30, "new", 0); /* n0..n9 changed, n10..n29 new */
+    resona__table_fail_after_commit(2);
+    assert_int_equal(run(&e, em, &it2, 10, NULL, &res), 0);
+    resona__table_fail_after_commit(0);
+    table_rows t;
+    read_table(e.table, &t);
+    assert_int_equal(t.rows, 30); /* a repeated append would make 40 */
+    assert_int_equal(t.duplicates, 0);
+    char h[65];
+    resona_pipeline_text_hash("new 3", 5, h);
+    assert_string_equal(find_hash(&t, "n3"), h);
+    table_rows_free(&t);
+    assert_int_equal(res.flush_failures, 1); /* the delete's attempt; the append's is not one */
+    assert_int_equal(res.counters.persisted, 30);
+    assert_int_equal(res.deleted, 10);
+    assert_int_equal(res.counters.commits, 1 + 3); /* one delete, three appends */
+    assert_int_equal(table_version(e.table), 2 + 4);
+    assert_int_equal(logged_inputs(&e, NULL), 10 + 30);
+    assert_false(journal_exists(e.table));
+    resona_pipeline_result_free(&res);
+    items_free(&it);
+    items_free(&it2);
+    resona_embedder_free(em);
+    env_stop(&e);
+}
+
+typedef struct count_probe {
+    const char *table;
+    size_t batch, cap;
+    uint64_t last_persisted, calls;
+    int bad_sum, bad_table, bad_bound, bad_step, bad_order, overlap;
+} count_probe;
+
+static void check_progress(const resona_pipeline_progress *p, void *payload)
+{
+    count_probe *c = payload;
+    c->calls++;
+    if (p->persisted + p->buffered != p->generated)
+        c->bad_sum++;
+    if (p->buffered > c->cap)
+        c->bad_bound++;
+    if (p->persisted < c->last_persisted)
+        c->bad_order++;
+    if (!p->final && p->persisted % c->batch != 0)
+        c->bad_step++;
+    if (p->persisted != c->last_persisted && table_live_rows(c->table) < p->persisted)
+        c->bad_table++; /* reported persisted before the commit */
+    if (p->buffered > c->batch)
+        c->overlap++; /* a full buffer in the writer and the next one filling */
+    c->last_persisted = p->persisted;
+}
+
+/* Progress counts while flushes overlap with embedding: generated =
+ * persisted + buffered at every callback, persisted only grows, by whole
+ * flushes, and never runs ahead of the rows in the table; at most
+ * max_buffer_rows rows are held. */
+static void test_counts_consistent_with_writer(void **state)
+{
+    (void)state;
+    env e;
+    env_start(&e, "--dim 8 --latency-ms 2");
+    resona_embedder *em = embedder(&e, "bge-m3", 4);
+    items it;
+    items_make(&it, 120, "text", 0);
+    resona__pipeline_slow_flushes(40); /* the next buffer fills during a flush */
+    count_probe c = {0};
+    c.table = e.table;
+    c.batch = 10;
+    c.cap = 20; /* the default max_buffer_rows: 2 x store_batch_size */
+    resona_pipeline_options o = RESONA_PIPELINE_OPTIONS_INIT;
+    o.progress = check_progress;
+    o.progress_payload = &c;
+    o.progress_interval_s = 0.001;
+    resona_pipeline_result res;
+    assert_int_equal(run(&e, em, &it, 10, &o, &res), 0);
+    resona__pipeline_slow_flushes(0);
+    assert_true(c.calls > 12);
+    assert_int_equal(c.bad_sum, 0);
+    assert_int_equal(c.bad_bound, 0);
+    assert_int_equal(c.bad_order, 0);
+    assert_int_equal(c.bad_step, 0);
+    assert_int_equal(c.bad_table, 0);
+    assert_true(c.overlap > 0);
+    assert_int_equal(res.counters.generated, 120);
+    assert_int_equal(res.counters.persisted, 120);
+    assert_int_equal(res.counters.buffered, 0);
+    assert_int_equal(res.counters.commits, 1 + 12);
+    table_rows t;
+    read_table(e.table, &t);
+    assert_int_equal(t.rows, 120);
+    assert_int_equal(t.duplicates, 0);
+    table_rows_free(&t);
+    assert_false(journal_exists(e.table));
     resona_pipeline_result_free(&res);
     items_free(&it);
     resona_embedder_free(em);
@@ -932,6 +1206,10 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_flush_fails_past_cap_then_journal, teardown),
         cmocka_unit_test_teardown(test_sigint_flushes, teardown),
         cmocka_unit_test_teardown(test_kill9_then_journal_recovery, teardown),
+        cmocka_unit_test_teardown(test_stop_during_background_flush, teardown),
+        cmocka_unit_test_teardown(test_background_flush_io_failure_retried, teardown),
+        cmocka_unit_test_teardown(test_commit_then_failure_no_double_append, teardown),
+        cmocka_unit_test_teardown(test_counts_consistent_with_writer, teardown),
         cmocka_unit_test_teardown(test_force_all_no_duplicates, teardown),
         cmocka_unit_test_teardown(test_changed_and_removed, teardown),
         cmocka_unit_test_teardown(test_chunks_replaced, teardown),

@@ -59,6 +59,7 @@ int resona_table_append(resona_table *t, const resona_batch *batch,
     resona_append_options o = RESONA_APPEND_OPTIONS_INIT;
     if (opts)
         o = *opts;
+    t->last_commit = 0;
     if (!batch || batch->rows == 0)
         return 0;
     int rc = resona__table_check_writable(t);

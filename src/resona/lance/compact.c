@@ -342,6 +342,7 @@ int resona_table_compact(resona_table *t, const resona_compact_options *opts,
 {
     /* A concurrent commit makes ours fail with ECONFLICT before anything is
      * visible; the new files are removed, so planning again is safe. */
+    t->last_commit = 0;
     for (int attempt = 0;; attempt++) {
         int rc = compact_once(t, opts, stats);
         if (rc != RESONA_ECONFLICT || attempt >= 5)

@@ -142,6 +142,7 @@ int resona_table_delete(resona_table *t, const char *column, const char *const *
 {
     if (deleted_out)
         *deleted_out = 0;
+    t->last_commit = 0;
     int rc = resona__table_check_writable(t);
     if (rc < 0)
         return rc;
@@ -253,7 +254,7 @@ int resona_table_delete(resona_table *t, const char *column, const char *const *
         }
         rc = resona__manifest_commit(t, &next, &txn, t->index_raw, t->index_len);
         if (t->committed) { /* linked: keep its deletion files, even if the reload failed */
-            if (deleted_out && rc == 0)
+            if (deleted_out) /* also when only the reload failed: they are deleted */
                 *deleted_out = total;
             plan_free(&p, nf, 1);
             break;

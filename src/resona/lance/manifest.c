@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -429,6 +430,7 @@ int resona__table_load(resona_table *t, uint64_t version)
     table_clear_version(t);
     nt.path = t->path;
     nt.committed = t->committed;
+    nt.last_commit = t->last_commit;
     *t = nt;
     memset(&nt, 0, sizeof(nt));
 done:
@@ -483,6 +485,13 @@ static int put_section(uint8_t *dst, size_t *pos, const uint8_t *data, size_t le
     memcpy(dst + *pos + 4, data, len);
     *pos += 4 + len;
     return 0;
+}
+
+static atomic_int fail_after_commit;
+
+void resona__table_fail_after_commit(int n)
+{
+    atomic_store(&fail_after_commit, n);
 }
 
 int resona__manifest_commit(resona_table *t, Lt__Manifest *next, Lt__Transaction *txn,
@@ -608,7 +617,15 @@ int resona__manifest_commit(resona_table *t, Lt__Manifest *next, Lt__Transaction
     }
     linked = 1;
     t->committed = 1;
+    t->last_commit = newv;
     unlink(tmp_path);
+    if (atomic_load(&fail_after_commit) > 0) {
+        atomic_fetch_sub(&fail_after_commit, 1);
+        rc = resona__error_set(
+            RESONA_EIO, "%s: injected failure after committing version %" PRIu64 " (test hook)",
+            t->path, newv);
+        goto done;
+    }
     if ((rc = resona__io_fsync_dir(vdir)) < 0)
         goto done;
     /* Optional hint file: only refreshed when it exists (lance 10 writes it). */

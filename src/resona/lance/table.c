@@ -92,6 +92,11 @@ uint64_t resona_table_version(const resona_table *t)
     return t->version;
 }
 
+uint64_t resona_table_last_commit(const resona_table *t)
+{
+    return t->last_commit;
+}
+
 const char *resona_table_path(const resona_table *t)
 {
     return t->path;

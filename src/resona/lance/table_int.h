@@ -51,6 +51,8 @@ struct resona_table {
     const char *format_str; /* borrowed or static */
     int committed;          /* last resona__manifest_commit linked its version (even if the
                                reload after it failed): its files must be kept */
+    uint64_t last_commit;   /* version the current/last public write call linked, 0 = none
+                               (resona_table_last_commit); reset when such a call starts */
 };
 
 /* ---- manifest.c ---- */
@@ -89,6 +91,13 @@ int resona__table_load(resona_table *t, uint64_t version);
  */
 int resona__manifest_commit(resona_table *t, Lt__Manifest *next, Lt__Transaction *txn,
                             const uint8_t *index_raw, size_t index_len);
+
+/**
+ * Test hook: the next n commits fail with RESONA_EIO right after their
+ * version is linked (as if fsyncing _versions/ or reloading the handle
+ * failed): the version is in the table, the handle stays at the old one.
+ */
+void resona__table_fail_after_commit(int n);
 
 /** Next fragment id for the handle's version. */
 uint64_t resona__table_next_fragment_id(const resona_table *t);

@@ -22,12 +22,18 @@
 #define JOURNAL_VERSION 1
 #define JOURNAL_MAX_RECORD (1u << 30)
 
-struct resona_journal {
+/* One journal file. */
+typedef struct jseg {
     int fd;
     char *path;
-    resona_buf pending; /* encoded records not yet written */
     uint64_t records;
     uint64_t end; /* file offset of the end of the last record */
+} jseg;
+
+struct resona_journal {
+    jseg seg[2];        /* [0] = <table>.lance.journal (locked), [1] = <table>.lance.journal.1 */
+    int cur;            /* the segment rows are added to */
+    resona_buf pending; /* encoded records of seg[cur] not yet written */
 };
 
 char *resona_pipeline_journal_path(const char *table_path)
@@ -71,7 +77,7 @@ uint32_t resona__crc32c(uint32_t crc, const void *data, size_t len)
 
 /* ---- file helpers ------------------------------------------------------ */
 
-static int write_all(resona_journal *j, const char *data, size_t len, uint64_t at)
+static int write_all(jseg *j, const char *data, size_t len, uint64_t at)
 {
     while (len > 0) {
         ssize_t n = pwrite(j->fd, data, len, (off_t)at);
@@ -106,7 +112,7 @@ static int read_exact(int fd, void *buf, size_t len, uint64_t at, size_t *got)
     return 0;
 }
 
-static int write_header(resona_journal *j)
+static int write_header(jseg *j)
 {
     char h[JOURNAL_HEADER];
     memset(h, 0, sizeof(h));
@@ -149,63 +155,74 @@ static int make_parents(const char *path)
     return rc;
 }
 
+/* Open (create) one segment file and check or write its header. */
+static int seg_open(jseg *g, const char *path, int lock)
+{
+    int rc = 0;
+    if (!(g->path = resona__strdup(path)))
+        return RESONA_ENOMEM;
+    g->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (g->fd < 0)
+        return resona__error_set_errno(RESONA_EIO, errno, "opening journal %s", path);
+    if (lock && flock(g->fd, LOCK_EX | LOCK_NB) < 0) {
+        if (errno == EWOULDBLOCK)
+            return resona__error_set(RESONA_ECONFLICT,
+                                     "journal %s is locked: another embedding run is writing this "
+                                     "table",
+                                     path);
+        return resona__error_set_errno(RESONA_EIO, errno, "locking journal %s", path);
+    }
+    char h[JOURNAL_HEADER];
+    size_t got = 0;
+    int e = read_exact(g->fd, h, sizeof(h), 0, &got);
+    if (e < 0)
+        return resona__error_set_errno(RESONA_EIO, -e, "reading journal %s", path);
+    if (got == 0) {
+        if ((rc = write_header(g)) < 0)
+            return rc;
+    } else if (got < JOURNAL_HEADER || memcmp(h, JOURNAL_MAGIC, 8) != 0) {
+        return resona__error_set(RESONA_ECORRUPT,
+                                 "%s is not a resona journal (bad header at offset 0); move it "
+                                 "away to continue",
+                                 path);
+    } else if (resona__le32(h + 8) != JOURNAL_VERSION) {
+        return resona__error_set(RESONA_EUNSUPPORTED,
+                                 "journal %s: unsupported version %u at offset 8", path,
+                                 resona__le32(h + 8));
+    } else {
+        g->end = JOURNAL_HEADER;
+    }
+    return 0;
+}
+
 int resona__journal_open(const char *path, resona_journal **out)
 {
     *out = NULL;
     int rc = 0;
+    char *path1 = NULL;
     resona_journal *j = resona__calloc(1, sizeof(*j));
     if (!j)
         return RESONA_ENOMEM;
-    j->fd = -1;
+    j->seg[0].fd = j->seg[1].fd = -1;
     j->pending = (resona_buf)RESONA_BUF_INIT(0);
-    if (!(j->path = resona__strdup(path))) {
-        rc = RESONA_ENOMEM;
-        goto done;
-    }
     if ((rc = make_parents(path)) < 0)
         goto done;
-    j->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (j->fd < 0) {
-        rc = resona__error_set_errno(RESONA_EIO, errno, "opening journal %s", path);
+    /* The lock on the first file covers both: the second is only opened,
+     * read or written by the run that holds it. */
+    if ((rc = seg_open(&j->seg[0], path, 1)) < 0)
+        goto done;
+    resona_buf b = RESONA_BUF_INIT(0);
+    if ((rc = resona__buf_printf(&b, "%s.1", path)) < 0) {
+        resona__buf_free(&b);
         goto done;
     }
-    if (flock(j->fd, LOCK_EX | LOCK_NB) < 0) {
-        if (errno == EWOULDBLOCK)
-            rc = resona__error_set(RESONA_ECONFLICT,
-                                   "journal %s is locked: another embedding run is writing this "
-                                   "table",
-                                   path);
-        else
-            rc = resona__error_set_errno(RESONA_EIO, errno, "locking journal %s", path);
+    path1 = resona__buf_detach(&b, NULL);
+    if ((rc = seg_open(&j->seg[1], path1, 0)) < 0)
         goto done;
-    }
-    char h[JOURNAL_HEADER];
-    size_t got = 0;
-    int e = read_exact(j->fd, h, sizeof(h), 0, &got);
-    if (e < 0) {
-        rc = resona__error_set_errno(RESONA_EIO, -e, "reading journal %s", path);
-        goto done;
-    }
-    if (got == 0) {
-        if ((rc = write_header(j)) < 0)
-            goto done;
-    } else if (got < JOURNAL_HEADER || memcmp(h, JOURNAL_MAGIC, 8) != 0) {
-        rc = resona__error_set(RESONA_ECORRUPT,
-                               "%s is not a resona journal (bad header at offset 0); move it "
-                               "away to continue",
-                               path);
-        goto done;
-    } else if (resona__le32(h + 8) != JOURNAL_VERSION) {
-        rc =
-            resona__error_set(RESONA_EUNSUPPORTED, "journal %s: unsupported version %u at offset 8",
-                              path, resona__le32(h + 8));
-        goto done;
-    } else {
-        j->end = JOURNAL_HEADER;
-    }
     *out = j;
     j = NULL;
 done:
+    resona__free(path1);
     resona__journal_close(j);
     return rc;
 }
@@ -265,41 +282,82 @@ int resona__journal_write(resona_journal *j)
 {
     if (j->pending.len == 0)
         return 0;
-    int rc = write_all(j, j->pending.ptr, j->pending.len, j->end);
+    jseg *g = &j->seg[j->cur];
+    int rc = write_all(g, j->pending.ptr, j->pending.len, g->end);
     if (rc < 0)
         return rc;
     /* Count the records just written: walk the lengths. */
     size_t off = 0;
     while (off + 8 <= j->pending.len) {
         off += 8 + resona__le32(j->pending.ptr + off);
-        j->records++;
+        g->records++;
     }
-    j->end += j->pending.len;
+    g->end += j->pending.len;
     resona__buf_clear(&j->pending);
+    return 0;
+}
+
+int resona__journal_fsync(const resona_journal *j, int seg)
+{
+    const jseg *g = &j->seg[seg & 1];
+    if (fsync(g->fd) < 0)
+        return resona__error_set_errno(RESONA_EIO, errno, "fsync of journal %s", g->path);
     return 0;
 }
 
 int resona__journal_sync(resona_journal *j)
 {
     int rc = resona__journal_write(j);
+    for (int s = 0; s < 2 && rc == 0; s++)
+        if (j->seg[s].records > 0 || s == j->cur)
+            rc = resona__journal_fsync(j, s);
+    return rc;
+}
+
+int resona__journal_segment(const resona_journal *j)
+{
+    return j->cur;
+}
+
+int resona__journal_switch(resona_journal *j, int *closed_out)
+{
+    int rc = resona__journal_write(j);
     if (rc < 0)
         return rc;
-    if (fsync(j->fd) < 0)
-        return resona__error_set_errno(RESONA_EIO, errno, "fsync of journal %s", j->path);
+    int next = !j->cur;
+    if (j->seg[next].records > 0 || j->seg[next].end > JOURNAL_HEADER)
+        return resona__error_set(RESONA_ERROR,
+                                 "journal %s still holds %llu uncommitted rows (internal error)",
+                                 j->seg[next].path, (unsigned long long)j->seg[next].records);
+    *closed_out = j->cur;
+    j->cur = next;
     return 0;
+}
+
+int resona__journal_reset_segment(resona_journal *j, int seg)
+{
+    jseg *g = &j->seg[seg & 1];
+    if (seg == j->cur)
+        resona__buf_clear(&j->pending);
+    if (g->end == JOURNAL_HEADER && g->records == 0)
+        return 0;
+    return write_header(g);
 }
 
 int resona__journal_reset(resona_journal *j)
 {
-    resona__buf_clear(&j->pending);
-    if (j->end == JOURNAL_HEADER && j->records == 0)
-        return 0;
-    return write_header(j);
+    int rc = resona__journal_reset_segment(j, 0);
+    return rc < 0 ? rc : resona__journal_reset_segment(j, 1);
 }
 
 uint64_t resona__journal_records(const resona_journal *j)
 {
-    return j->records;
+    return j->seg[0].records + j->seg[1].records;
+}
+
+uint64_t resona__journal_segment_records(const resona_journal *j, int seg)
+{
+    return j->seg[seg & 1].records;
 }
 
 /* ---- recovery ---------------------------------------------------------- */
@@ -336,7 +394,7 @@ static int rd_str(reader *r, const char **s, uint32_t *len)
 
 /* Decode a payload whose CRC matched; NULL + ECORRUPT when its fields do not
  * add up (a writer bug, not a torn write). */
-static resona_prow *decode(const resona_journal *j, uint64_t at, const uint8_t *payload, size_t len)
+static resona_prow *decode(const jseg *j, uint64_t at, const uint8_t *payload, size_t len)
 {
     reader r = {payload, len};
     const char *id, *hash, *text, *model, *meta, *f64, *vec;
@@ -358,8 +416,7 @@ static resona_prow *decode(const resona_journal *j, uint64_t at, const uint8_t *
     return row;
 }
 
-int resona__journal_recover(resona_journal *j, resona_journal_row_fn fn, void *payload,
-                            int *torn_out)
+static int seg_recover(jseg *j, resona_journal_row_fn fn, void *payload, int *torn_out)
 {
     int rc = 0;
     uint8_t *buf = NULL;
@@ -421,24 +478,49 @@ int resona__journal_recover(resona_journal *j, resona_journal_row_fn fn, void *p
     }
     j->end = at;
 done:
-    if (torn_out)
-        *torn_out = torn;
+    if (torn)
+        *torn_out = 1;
     resona__free(buf);
     return rc;
+}
+
+int resona__journal_recover(resona_journal *j, resona_journal_row_fn fn, void *payload,
+                            int *torn_out)
+{
+    int torn = 0;
+    int rc = seg_recover(&j->seg[0], fn, payload, &torn);
+    if (rc == 0)
+        rc = seg_recover(&j->seg[1], fn, payload, &torn);
+    if (torn_out)
+        *torn_out = torn;
+    return rc;
+}
+
+/* Close a segment; remove its file when asked and it holds no record.
+ * Returns 1 when the file was removed (or never opened). */
+static int seg_close(jseg *g, int may_remove)
+{
+    int removed = g->fd < 0;
+    if (g->fd >= 0) {
+        struct stat st;
+        if (may_remove && g->path && g->records == 0 && fstat(g->fd, &st) == 0 &&
+            st.st_size <= JOURNAL_HEADER && unlink(g->path) == 0)
+            removed = 1; /* empty: nothing to recover, leave no litter */
+        close(g->fd);
+    }
+    resona__free(g->path);
+    return removed;
 }
 
 void resona__journal_close(resona_journal *j)
 {
     if (!j)
         return;
-    if (j->fd >= 0) {
-        struct stat st;
-        if (j->path && j->records == 0 && j->pending.len == 0 && fstat(j->fd, &st) == 0 &&
-            st.st_size <= JOURNAL_HEADER)
-            (void)unlink(j->path); /* empty: nothing to recover, leave no litter */
-        close(j->fd);              /* also releases the lock */
-    }
+    /* The second file first: the first one's lock covers it until the end,
+     * and the first one stays (as the journal's name) while the second
+     * holds rows. */
+    int gone1 = seg_close(&j->seg[1], j->cur != 1 || j->pending.len == 0);
+    seg_close(&j->seg[0], gone1 && (j->cur != 0 || j->pending.len == 0));
     resona__buf_free(&j->pending);
-    resona__free(j->path);
     resona__free(j);
 }

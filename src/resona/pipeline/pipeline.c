@@ -191,20 +191,9 @@ static int item_complete(resona_run *r)
     r->c.buffered += r->item_rows_count;
     r->c.items_done++;
     item_rows_drop(r);
-    if (r->buf.rows >= r->next_flush_at) {
-        rc = resona__run_flush(r);
-        if (rc < 0 && r->buf.rows < r->opt.max_buffer_rows) {
-            /* Keep the rows and go on while the buffer has room; retry when it
-             * has grown by another batch (or reached the cap). Past the cap,
-             * stop: the rows are in the journal for the next run. */
-            size_t next = r->buf.rows + r->opt.store_batch_size;
-            r->next_flush_at = next < r->opt.max_buffer_rows ? next : r->opt.max_buffer_rows;
-            rc = 0;
-        } else if (rc == 0) {
-            r->next_flush_at = r->opt.store_batch_size;
-        }
-    }
-    return rc;
+    /* Hands a full buffer to the writer thread, collects its outcome, and
+     * waits for it only when the rows in memory reach max_buffer_rows. */
+    return resona__run_flush_async(r);
 }
 
 static int on_result(const resona_embed_result *res, void *payload)
@@ -424,7 +413,7 @@ static int set_table_aside(resona_run *r)
  * and nothing kept from the table yet, rebuild; else refuse (never mix). */
 static int dimension_conflict(resona_run *r, uint32_t dim)
 {
-    if (r->opt.force_all && r->c.skipped == 0 && r->c.persisted == 0) {
+    if (r->opt.force_all && r->c.skipped == 0 && r->c.persisted == 0 && r->handoffs == 0) {
         int rc = set_table_aside(r);
         return rc < 0 ? rc : 0;
     }
@@ -564,7 +553,7 @@ static int validate(resona_run *r, const resona_pipeline_options *o)
 int resona_pipeline_run(const resona_pipeline_options *options, resona_pipeline_next_fn next,
                         void *next_payload, resona_pipeline_result *result)
 {
-    int rc = 0, pull_rc = 0, interrupted = 0, embed_failed = 0;
+    int rc = 0, pull_rc = 0, interrupted = 0, embed_failed = 0, wrc;
     char *jpath = NULL;
     recovered rec = {0};
     resona_run *r = resona__calloc(1, sizeof(*r));
@@ -602,7 +591,9 @@ int resona_pipeline_run(const resona_pipeline_options *options, resona_pipeline_
         resona__prow_free(rec.v[i]);
     rec.count = 0;
 
-    /* 4. items */
+    /* 4. items (full buffers are committed by the writer thread) */
+    if ((rc = resona__run_writer_start(r)) < 0)
+        goto done;
     atomic_store(&active_embedder, r->opt.embedder);
     resona_embedder_set_sink(r->opt.embedder, on_result, r);
     if (atomic_load(&stop_flag))
@@ -699,9 +690,12 @@ int resona_pipeline_run(const resona_pipeline_options *options, resona_pipeline_
                                "the next run",
                                (unsigned long long)r->c.persisted);
 done:
-    if (r->journal && r->buf.rows > 0)
+    /* A flush still running is finished and counted. */
+    if ((wrc = resona__run_writer_stop(r)) < 0 && rc == 0)
+        rc = wrc;
+    if (r->journal && resona__run_rows_held(r) > 0)
         (void)resona__journal_sync(r->journal); /* rows kept for the next run */
-    r->c.buffered = r->buf.rows;
+    r->c.buffered = resona__run_rows_held(r);
     if (r->known) /* counters are final even on failure */
         resona__run_progress(r, 1);
     if (result) {
@@ -726,6 +720,8 @@ done:
     item_rows_drop(r);
     resona__free(r->item_rows);
     resona__rowbuf_free(&r->buf);
+    resona__rowbuf_free(&r->job.buf);
+    resona__free(r->job.del);
     resona__journal_close(r->journal);
     resona_table_free(r->table);
     resona__known_free(r->known);
