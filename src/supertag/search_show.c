@@ -30,6 +30,7 @@
 #include "search_show.h"
 
 #include "cli.h"
+#include "sync/jtree.h"
 
 #include <ctype.h>
 #include <regex.h>
@@ -251,38 +252,15 @@ void st_jv_free(st_jv *v)
 
 void st_json_string(FILE *out, const char *s)
 {
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"':
-            fputs("\\\"", out);
-            break;
-        case '\\':
-            fputs("\\\\", out);
-            break;
-        case '\n':
-            fputs("\\n", out);
-            break;
-        case '\r':
-            fputs("\\r", out);
-            break;
-        case '\t':
-            fputs("\\t", out);
-            break;
-        case '\b':
-            fputs("\\b", out);
-            break;
-        case '\f':
-            fputs("\\f", out);
-            break;
-        default:
-            if (*p < 0x20)
-                fprintf(out, "\\u%04x", *p);
-            else
-                fputc(*p, out);
-        }
+    /* the same escaping as the sync's raw_data printer (jtree.c) */
+    jt_out o = {0};
+    if (jt_write_string(&o, s, strlen(s)) == 0) {
+        fwrite(o.ptr, 1, o.len, out);
+    } else { /* out of memory: the string unescaped is no longer JSON */
+        cli_error("out of memory writing JSON");
+        exit(EXIT_RUNTIME);
     }
-    fputc('"', out);
+    jt_out_free(&o);
 }
 
 static void newline_indent(FILE *out, int indent, int level)
