@@ -39,16 +39,18 @@ typedef struct env {
     ts_fake fake;
 } env;
 
-/* The server of the running test, stopped by the teardown when an assertion
- * ends the test early (so no server outlives a failed test). */
-static ts_fake *running_fake;
+/* A copy of the running test's server, stopped by the teardown when an
+ * assertion ends the test early (so no server outlives a failed test). A
+ * copy, not a pointer: the test's env lives on a stack frame that a failed
+ * assertion has already left. */
+static ts_fake running_fake;
 
 static int teardown(void **state)
 {
     (void)state;
-    if (running_fake && running_fake->pid > 0)
-        ts_fake_stop(running_fake);
-    running_fake = NULL;
+    if (running_fake.pid > 0)
+        ts_fake_stop(&running_fake);
+    memset(&running_fake, 0, sizeof(running_fake));
     resona__pipeline_fail_flushes(0);
     resona__pipeline_slow_flushes(0);
     resona__table_fail_after_commit(0);
@@ -59,7 +61,6 @@ static int teardown(void **state)
 static void env_start(env *e, const char *server_args)
 {
     memset(e, 0, sizeof(*e));
-    running_fake = &e->fake;
     e->dir = ts_tmpdir("pipeline");
     assert_non_null(e->dir);
     e->table = ts_path(e->dir, "embeddings.lance");
@@ -67,13 +68,14 @@ static void env_start(env *e, const char *server_args)
     char args[1024];
     snprintf(args, sizeof(args), "--log '%s' %s", e->log, server_args ? server_args : "--dim 8");
     assert_int_equal(ts_fake_start(args, &e->fake), 0);
+    running_fake = e->fake;
 }
 
 static void env_stop(env *e)
 {
     ts_fake_stop(&e->fake);
     e->fake.pid = 0;
-    running_fake = NULL;
+    memset(&running_fake, 0, sizeof(running_fake));
     ts_rmtree(e->dir);
     free(e->dir);
     free(e->table);
@@ -1059,9 +1061,11 @@ static void test_dimension_change(void **state)
     resona_pipeline_result_free(&res);
     resona_embedder_free(em);
     ts_fake_stop(&e.fake);
+    running_fake.pid = 0;
     char args[1024];
     snprintf(args, sizeof(args), "--log '%s' --dim 16", e.log);
     assert_int_equal(ts_fake_start(args, &e.fake), 0);
+    running_fake = e.fake;
     em = embedder(&e, "bge-m3", 4);
     items it2;
     items_make(&it2, 6, "other", 0);
