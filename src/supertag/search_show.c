@@ -787,6 +787,17 @@ static st_jv *tags_json(const show_node *n)
     return a;
 }
 
+/* {id, name, created, fields}: the members both contents objects start with */
+static st_jv *head_json(const show_node *n)
+{
+    st_jv *o = st_jv_obj();
+    st_jv_set(o, "id", st_jv_str(n->id));
+    st_jv_set(o, "name", st_jv_str(n->name));
+    st_jv_set(o, "created", iso_date(n->created));
+    st_jv_set(o, "fields", fields_json(n));
+    return o;
+}
+
 /* getNodeContentsWithDepth: {id, name, created, fields, tags, children: [...]} */
 static int tree_json(st_show *s, const char *id, int cur, int max, st_jv **out)
 {
@@ -795,11 +806,7 @@ static int tree_json(st_show *s, const char *id, int cur, int max, st_jv **out)
     int rc = load_node(s, id, &n);
     if (rc <= 0)
         return rc;
-    st_jv *o = st_jv_obj();
-    st_jv_set(o, "id", st_jv_str(n.id));
-    st_jv_set(o, "name", st_jv_str(n.name));
-    st_jv_set(o, "created", iso_date(n.created));
-    st_jv_set(o, "fields", fields_json(&n));
+    st_jv *o = head_json(&n);
     st_jv_set(o, "tags", tags_json(&n));
     st_jv *children = st_jv_arr();
     st_jv_set(o, "children", children);
@@ -831,11 +838,7 @@ int st_show_json(st_show *s, const char *id, int depth, st_jv **out)
     int rc = load_node(s, id, &n);
     if (rc <= 0)
         return rc;
-    st_jv *o = st_jv_obj();
-    st_jv_set(o, "id", st_jv_str(n.id));
-    st_jv_set(o, "name", st_jv_str(n.name));
-    st_jv_set(o, "created", iso_date(n.created));
-    st_jv_set(o, "fields", fields_json(&n));
+    st_jv *o = head_json(&n);
     st_jv *children = st_jv_arr();
     for (size_t i = 0; i < n.child_count; i++) {
         st_jv *c = st_jv_obj();
