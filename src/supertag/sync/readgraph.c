@@ -183,7 +183,7 @@ int st_sync_read_graph(const char *path, const st_export_opts *opts, st_graph *g
         return st_error_set(RESONA_ENOMEM, "out of memory");
     s->g = g;
     s->stop = stop;
-    int rc = 0, started = 0;
+    int rc = 0;
     pthread_t th;
     st_export_reader *r = NULL;
     pthread_mutex_init(&s->mu, NULL);
@@ -213,7 +213,6 @@ int st_sync_read_graph(const char *path, const st_export_opts *opts, st_graph *g
         rc = read_seq(path, opts, g, stop, info);
         goto done;
     }
-    started = 1;
     int read_rc = st_export_reader_feed_file(r, path);
     /* the docs read so far go to the graph thread even after a failure: an
      * invalid doc before the failing byte is the first failure in file order */
@@ -223,7 +222,6 @@ int st_sync_read_graph(const char *path, const st_export_opts *opts, st_graph *g
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
     pthread_join(th, NULL);
-    started = 0;
     if (atomic_load(&s->failed)) {
         rc = st_error_set(s->fail_code, "%s", s->fail_msg ? s->fail_msg : "out of memory");
         goto done;
@@ -232,13 +230,6 @@ int st_sync_read_graph(const char *path, const st_export_opts *opts, st_graph *g
         goto done;
     rc = st_export_reader_finish(r, info);
 done:
-    if (started) { /* only on paths that never started reading */
-        pthread_mutex_lock(&s->mu);
-        s->eof = 1;
-        pthread_cond_broadcast(&s->cv);
-        pthread_mutex_unlock(&s->mu);
-        pthread_join(th, NULL);
-    }
     st_export_reader_free(r);
     for (size_t k = 0; k < NSLOT; k++) {
         free(s->slots[k].items);
