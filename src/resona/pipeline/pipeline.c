@@ -125,6 +125,17 @@ static resona_pending *fifo_pop(resona_run *r)
     return p;
 }
 
+/* Copy src[0..len) and a NUL to *at, advance *at past them; the copy. */
+static char *put_str(char **at, const char *src, size_t len)
+{
+    char *s = *at;
+    if (len)
+        memcpy(s, src, len);
+    s[len] = '\0';
+    *at = s + len + 1;
+    return s;
+}
+
 static resona_pending *pending_new(uint64_t seq, const char *id, size_t id_len, const char *text,
                                    size_t text_len, const char *meta, size_t meta_len,
                                    const char *hash)
@@ -136,21 +147,11 @@ static resona_pending *pending_new(uint64_t seq, const char *id, size_t id_len, 
     resona_pending *p = (resona_pending *)(void *)block;
     memset(p, 0, sizeof(*p));
     char *s = block + sizeof(*p);
-    memcpy(s, id, id_len);
-    s[id_len] = '\0';
-    p->id = s;
+    p->id = put_str(&s, id, id_len);
     p->id_len = id_len;
-    s += id_len + 1;
-    if (text_len)
-        memcpy(s, text, text_len);
-    s[text_len] = '\0';
-    p->text = s;
+    p->text = put_str(&s, text, text_len);
     p->text_len = text_len;
-    s += text_len + 1;
-    if (meta_len)
-        memcpy(s, meta, meta_len);
-    s[meta_len] = '\0';
-    p->metadata = s;
+    p->metadata = put_str(&s, meta, meta_len);
     p->metadata_len = meta_len;
     memcpy(p->hash, hash, 65);
     p->seq = seq;
