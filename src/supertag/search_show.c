@@ -567,17 +567,31 @@ static int step_error(st_show *s, const char *id)
 }
 
 /* Add a field group's values (already filtered) to n. */
-static void add_field(show_node *n, const char *name, const char *field_id, const char *value_id,
-                      sbuf *values, size_t nvalues)
+/* The rows of one field, while load_fields reads them. */
+typedef struct field_group {
+    char *name, *field_id, *value_id;
+    sbuf values; /* meaningful values joined with ", " */
+    size_t nvalues;
+} field_group;
+
+/* End a group: it becomes a field of n (which takes its strings) when it
+ * has a meaningful value, else it is dropped; g is empty afterwards. */
+static void end_group(show_node *n, field_group *g)
 {
-    if (nvalues == 0)
-        return;
-    n->fields = xrealloc(n->fields, (n->field_count + 1) * sizeof(*n->fields));
-    show_field *f = &n->fields[n->field_count++];
-    f->name = xstrdup(name);
-    f->field_id = xstrdup(field_id);
-    f->value_id = xstrdup(value_id);
-    f->value = sb_take(values);
+    if (g->name && g->nvalues) {
+        n->fields = xrealloc(n->fields, (n->field_count + 1) * sizeof(*n->fields));
+        show_field *f = &n->fields[n->field_count++];
+        f->name = g->name;
+        f->field_id = g->field_id;
+        f->value_id = g->value_id;
+        f->value = sb_take(&g->values);
+    } else {
+        free(g->name);
+        free(g->field_id);
+        free(g->value_id);
+        free(sb_take(&g->values));
+    }
+    memset(g, 0, sizeof(*g));
 }
 
 static int load_fields(st_show *s, const char *id, show_node *n)
@@ -587,39 +601,27 @@ static int load_fields(st_show *s, const char *id, show_node *n)
     sqlite3_stmt *st = s->fields;
     sqlite3_reset(st);
     sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-    char *group = NULL, *field_id = NULL, *value_id = NULL;
-    sbuf values = {0};
-    size_t nvalues = 0;
+    field_group g;
+    memset(&g, 0, sizeof(g));
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *name = col_text(st, 0);
-        if (!group || strcmp(group, name) != 0) {
-            if (group)
-                add_field(n, group, field_id, value_id, &values, nvalues);
-            free(group);
-            free(field_id);
-            free(value_id);
-            free(sb_take(&values));
-            nvalues = 0;
-            group = xstrdup(name);
-            field_id = xstrdup(col_text(st, 1));
-            value_id = xstrdup(col_text(st, 3));
+        if (!g.name || strcmp(g.name, name) != 0) {
+            end_group(n, &g);
+            g.name = xstrdup(name);
+            g.field_id = xstrdup(col_text(st, 1));
+            g.value_id = xstrdup(col_text(st, 3));
         }
         const char *text = col_text(st, 2);
         char *v = st_format_inline_refs(*text ? text : col_text(st, 3));
         if (meaningful_value(v)) {
-            if (nvalues++)
-                sb_add(&values, ", ");
-            sb_add(&values, v);
+            if (g.nvalues++)
+                sb_add(&g.values, ", ");
+            sb_add(&g.values, v);
         }
         free(v);
     }
-    if (group)
-        add_field(n, group, field_id, value_id, &values, nvalues);
-    free(group);
-    free(field_id);
-    free(value_id);
-    free(sb_take(&values));
+    end_group(n, &g);
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? 0 : step_error(s, id);
 }
